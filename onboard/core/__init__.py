@@ -1,0 +1,1 @@
+"""The domain layer: XMPP, network, providers, storage. Never imports Textual."""

@@ -1,0 +1,387 @@
+"""Every failure a user can meet, each with a plain message and a next step.
+
+The TUI and the CLI show `message` and `hint`; `condition` is a stable id for scripts (`--json`)
+and `exit_code` is the CLI's documented exit status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from onboard.core.text import one_line
+from onboard.i18n import _
+
+
+class OnboardError(Exception):
+    """Base of all expected failures. Never carries a password."""
+
+    condition = "error"
+    exit_code = 1
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.condition)
+        self.detail = one_line(detail, 500) if detail else ""
+
+    @property
+    def message(self) -> str:
+        return _("Something went wrong.")
+
+    @property
+    def hint(self) -> str:
+        return _("Try again, or choose another server.")
+
+    @property
+    def server_text(self) -> str:
+        return self.detail
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "condition": self.condition,
+            "message": self.message,
+            "hint": self.hint,
+        }
+        if self.detail:
+            data["server_text"] = self.detail
+        return data
+
+
+# --- local input -------------------------------------------------------------------------------
+
+
+class InvalidInputError(OnboardError):
+    condition = "invalid-input"
+    exit_code = 2
+
+    @property
+    def message(self) -> str:
+        return self.detail or _("That input is not valid.")
+
+    @property
+    def hint(self) -> str:
+        return _("Correct it and try again.")
+
+
+# --- network -----------------------------------------------------------------------------------
+
+
+class DnsError(OnboardError):
+    condition = "dns-failure"
+    exit_code = 7
+
+    def __init__(self, domain: str, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.domain = domain
+
+    @property
+    def message(self) -> str:
+        return _("The server name {domain} could not be found.").format(domain=self.domain)
+
+    @property
+    def hint(self) -> str:
+        return _("Check the spelling of the server name and your internet connection.")
+
+
+class ConnectionRefusedError_(OnboardError):
+    condition = "connection-refused"
+    exit_code = 7
+
+    def __init__(self, where: str, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.where = where
+
+    @property
+    def message(self) -> str:
+        return _("The server at {where} refused the connection.").format(where=self.where)
+
+    @property
+    def hint(self) -> str:
+        return _("The server may be down. Try again later, or choose another server.")
+
+
+class NetworkError(OnboardError):
+    condition = "network-error"
+    exit_code = 7
+
+    @property
+    def message(self) -> str:
+        return _("The connection to the server failed.")
+
+    @property
+    def hint(self) -> str:
+        return _("Check your internet connection, then try again.")
+
+
+class NetworkTimeoutError(OnboardError):
+    condition = "timeout"
+    exit_code = 7
+
+    def __init__(self, step: str, seconds: float) -> None:
+        super().__init__(f"{step} after {seconds:.0f} s")
+        self.step = step
+        self.seconds = seconds
+
+    @property
+    def message(self) -> str:
+        return _("The server did not answer in time ({seconds:.0f} s).").format(
+            seconds=self.seconds
+        )
+
+    @property
+    def hint(self) -> str:
+        return _("The server or your connection may be slow or down. Try again, or choose "
+                 "another server.")
+
+
+class CancelledByUserError(OnboardError):
+    condition = "cancelled"
+    exit_code = 130
+
+    @property
+    def message(self) -> str:
+        return _("Cancelled.")
+
+    @property
+    def hint(self) -> str:
+        return _("Nothing was sent after you cancelled.")
+
+
+# --- TLS ---------------------------------------------------------------------------------------
+
+
+class TlsError(OnboardError):
+    """The server's certificate could not be trusted. Never clicked through."""
+
+    condition = "tls-failure"
+    exit_code = 8
+
+    def __init__(self, domain: str, reason: str, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.domain = domain
+        self.reason = reason  # expired | wrong-host | untrusted | self-signed | handshake
+
+    @property
+    def message(self) -> str:
+        texts = {
+            "expired": _("The server's certificate for {domain} has expired."),
+            "wrong-host": _("The server could not prove it is {domain}: its certificate is "
+                            "for another name."),
+            "self-signed": _("The server's certificate for {domain} is self-signed, so it "
+                             "cannot be trusted."),
+            "untrusted": _("The server's certificate for {domain} is not signed by an "
+                           "authority this computer trusts."),
+        }
+        text = texts.get(self.reason, _("A secure connection to {domain} could not be set up."))
+        return text.format(domain=self.domain)
+
+    @property
+    def hint(self) -> str:
+        return _("Someone may be intercepting the connection, or the server is misconfigured. "
+                 "Do not continue with this server; choose another one or tell its admins.")
+
+    def to_json(self) -> dict[str, object]:
+        data = super().to_json()
+        data["reason"] = self.reason
+        return data
+
+
+class NoTlsError(OnboardError):
+    condition = "no-tls"
+    exit_code = 9
+
+    def __init__(self, domain: str) -> None:
+        super().__init__()
+        self.domain = domain
+
+    @property
+    def message(self) -> str:
+        return _("{domain} does not offer an encrypted connection. Nothing was sent.").format(
+            domain=self.domain
+        )
+
+    @property
+    def hint(self) -> str:
+        return _("Your password would travel in the clear. Choose another server.")
+
+
+# --- server answers ----------------------------------------------------------------------------
+
+
+class ServerRefusedError(OnboardError):
+    """A registration answer from the server, mapped from its XMPP error condition."""
+
+    condition = "server-error"
+    exit_code = 11
+
+    def __init__(self, detail: str | None = None, error_type: str = "") -> None:
+        super().__init__(detail)
+        self.error_type = error_type
+
+    @property
+    def message(self) -> str:
+        if self.detail:
+            return _("The server refused: {text}").format(text=self.detail)
+        return _("The server refused the request.")
+
+
+class NameTakenError(ServerRefusedError):
+    condition = "conflict"
+    exit_code = 3
+
+    def __init__(self, username: str, suggestions: Sequence[str] = (),
+                 detail: str | None = None) -> None:
+        super().__init__(detail, "cancel")
+        self.username = username
+        self.suggestions = list(suggestions)
+
+    @property
+    def message(self) -> str:
+        return _("The name “{name}” is already taken on this server.").format(name=self.username)
+
+    @property
+    def hint(self) -> str:
+        if not self.suggestions:
+            return _("Choose another name.")
+        return _("Choose another name, for example: {names}").format(
+            names=", ".join(self.suggestions)
+        )
+
+    def to_json(self) -> dict[str, object]:
+        data = super().to_json()
+        data["suggestions"] = self.suggestions
+        return data
+
+
+class NotAcceptableError(ServerRefusedError):
+    """The server did not accept what was sent: weak password, wrong CAPTCHA, missing field."""
+
+    condition = "not-acceptable"
+    exit_code = 4
+
+    def __init__(self, detail: str | None = None, kind: str = "invalid") -> None:
+        super().__init__(detail, "modify")
+        self.kind = kind  # weak-password | captcha | invalid
+
+    @property
+    def message(self) -> str:
+        base = {
+            "weak-password": _("The server says the password is too weak."),
+            "captcha": _("The server says the CAPTCHA answer was wrong."),
+        }.get(self.kind, _("The server did not accept the information you entered."))
+        if self.detail:
+            return base + " " + _("It said: “{text}”").format(text=self.detail)
+        return base
+
+    @property
+    def hint(self) -> str:
+        return {
+            "weak-password": _("Use a longer password: the generated one is a good choice."),
+            "captcha": _("A new CAPTCHA has been fetched: try again."),
+        }.get(self.kind, _("Check each field and try again."))
+
+    def to_json(self) -> dict[str, object]:
+        data = super().to_json()
+        data["kind"] = self.kind
+        return data
+
+
+class RegistrationClosedError(ServerRefusedError):
+    condition = "registration-closed"
+    exit_code = 5
+
+    def __init__(self, domain: str, web_url: str | None = None,
+                 detail: str | None = None) -> None:
+        super().__init__(detail, "cancel")
+        self.domain = domain
+        self.web_url = web_url
+
+    @property
+    def message(self) -> str:
+        return _("{domain} does not allow creating accounts from an app.").format(
+            domain=self.domain
+        )
+
+    @property
+    def hint(self) -> str:
+        if self.web_url:
+            return _("You can sign up on its web page instead: {url}").format(url=self.web_url)
+        return _("Choose another server.")
+
+    def to_json(self) -> dict[str, object]:
+        data = super().to_json()
+        data["web_url"] = self.web_url
+        return data
+
+
+class RateLimitedError(ServerRefusedError):
+    condition = "rate-limited"
+    exit_code = 6
+
+    @property
+    def message(self) -> str:
+        return _("The server allows only a few new accounts per network in a while, and that "
+                 "limit has been reached.")
+
+    @property
+    def hint(self) -> str:
+        return _("Wait a while (often 10 minutes to an hour) and try again, or choose another "
+                 "server. At a help session many people share one network: spread out over "
+                 "several servers.")
+
+
+class BadRequestError(ServerRefusedError):
+    condition = "bad-request"
+    exit_code = 11
+
+    @property
+    def message(self) -> str:
+        base = _("The server could not understand the registration request.")
+        if self.detail:
+            return base + " " + _("It said: “{text}”").format(text=self.detail)
+        return base
+
+    @property
+    def hint(self) -> str:
+        return _("Check each field and try again. If it keeps happening, choose another server.")
+
+
+class ProtocolError(OnboardError):
+    """The server sent something that makes no sense."""
+
+    condition = "protocol-error"
+    exit_code = 11
+
+    @property
+    def message(self) -> str:
+        return _("The server sent an answer that could not be understood.")
+
+    @property
+    def hint(self) -> str:
+        return _("Try again later, or choose another server.")
+
+
+class LoginFailedError(OnboardError):
+    condition = "login-failed"
+    exit_code = 10
+
+    @property
+    def message(self) -> str:
+        return _("Logging in with the new account did not work.")
+
+    @property
+    def hint(self) -> str:
+        return _("Your credentials are saved. Wait a minute and try logging in with your app; "
+                 "if it still fails, ask the server's admins.")
+
+
+class StorageError(OnboardError):
+    condition = "storage-error"
+    exit_code = 12
+
+    @property
+    def message(self) -> str:
+        return _("The account details could not be saved: {detail}").format(detail=self.detail)
+
+    @property
+    def hint(self) -> str:
+        return _("Free some disk space or check the folder's permissions. Write the address and "
+                 "password down now so they are not lost.")

@@ -1,0 +1,41 @@
+"""The wizard's state: one plain dataclass that screens read and update.
+
+Screens never reach into each other; they read what earlier steps left here and add their own.
+The CLI builds the same state from its options.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from onboard.core.network import DirectNetwork, Network
+from onboard.core.xmpp.connection import ServerAddress
+from onboard.core.xmpp.forms import Answers, RegistrationForm
+
+
+@dataclass
+class WizardState:
+    language: str = "en"
+    mode: str = "create"  # "create" | "existing"
+    domain: str = ""
+    host: str | None = None
+    port: int | None = None
+    direct_tls: bool = False
+    ca_file: Path | None = None
+    username: str = ""
+    password: str = field(default="", repr=False)
+    password_generated: bool = False
+    form: RegistrationForm | None = None
+    answers: Answers = field(default_factory=dict, repr=False)
+    jid: str = ""
+    credentials_file: Path | None = None
+    login_verified: bool = False
+    network: Network = field(default_factory=DirectNetwork)
+
+    def server(self) -> ServerAddress:
+        return ServerAddress(self.domain, self.host, self.port, self.direct_tls, self.ca_file)
+
+    @property
+    def address_preview(self) -> str:
+        return f"{self.username}@{self.domain}" if self.username and self.domain else ""

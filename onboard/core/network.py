@@ -1,0 +1,139 @@
+"""The one object that decides how bytes leave the machine.
+
+Every connection, XMPP and HTTP alike, asks a `Network` for its socket or HTTP client; nothing
+else in onboard opens a socket. Today there is `DirectNetwork`; Tor mode will be another
+implementation with the same interface, so callers never choose the route themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+from onboard.core.errors import (
+    ConnectionRefusedError_,
+    DnsError,
+    NetworkError,
+    NetworkTimeoutError,
+)
+
+XMPP_CLIENT_PORT = 5222
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One way to reach an XMPP server: a host, a port, and whether TLS starts at once."""
+
+    host: str
+    port: int
+    direct_tls: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}" + (" (direct TLS)" if self.direct_tls else "")
+
+
+class Network(Protocol):
+    name: str
+
+    async def discover_xmpp(self, domain: str, timeout: float) -> list[Endpoint]:
+        """Where to connect for `domain`, best first (XEP-0368 SRV where the route allows it)."""
+        ...
+
+    async def open_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        """A connected, non-blocking TCP socket to host:port."""
+        ...
+
+    def http_client(self, timeout: float) -> httpx.AsyncClient:
+        """An HTTP client whose connections take this route."""
+        ...
+
+
+@dataclass(frozen=True)
+class SrvRecord:
+    priority: int
+    weight: int
+    host: str
+    port: int
+    direct_tls: bool
+
+
+def order_srv(records: list[SrvRecord]) -> list[Endpoint]:
+    """RFC 2782 order (priority, then higher weight first); direct TLS wins a tie (XEP-0368)."""
+    ranked = sorted(records, key=lambda r: (r.priority, -r.weight, not r.direct_tls))
+    endpoints: list[Endpoint] = []
+    for record in ranked:
+        endpoint = Endpoint(record.host.rstrip("."), record.port, record.direct_tls)
+        if endpoint not in endpoints:
+            endpoints.append(endpoint)
+    return endpoints
+
+
+class DirectNetwork:
+    """Plain connections from this machine, with DNS SRV discovery."""
+
+    name = "direct"
+
+    async def discover_xmpp(self, domain: str, timeout: float) -> list[Endpoint]:
+        records: list[SrvRecord] = []
+        for service, direct_tls in (("_xmpps-client", True), ("_xmpp-client", False)):
+            records.extend(await self._srv(f"{service}._tcp.{domain}", direct_tls, timeout))
+        # A target of "." means the service is decidedly not available (RFC 2782).
+        usable = [r for r in records if r.host not in ("", ".")]
+        if usable:
+            return order_srv(usable)
+        if records:
+            return []
+        return [Endpoint(domain, XMPP_CLIENT_PORT, False)]
+
+    async def _srv(self, name: str, direct_tls: bool, timeout: float) -> list[SrvRecord]:
+        import aiodns  # slixmpp's own resolver library; imported late to keep start-up fast
+
+        resolver = aiodns.DNSResolver(timeout=timeout, tries=1)
+        try:
+            answers = await asyncio.wait_for(resolver.query(name, "SRV"), timeout)
+        except (aiodns.error.DNSError, TimeoutError):
+            return []
+        finally:
+            resolver.cancel()
+        return [
+            SrvRecord(a.priority, a.weight, str(a.host), int(a.port), direct_tls)
+            for a in answers
+        ]
+
+    async def open_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await asyncio.wait_for(
+                loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout
+            )
+        except TimeoutError:
+            raise NetworkTimeoutError("dns", timeout) from None
+        except socket.gaierror as exc:
+            raise DnsError(host, str(exc)) from None
+        last: OSError | None = None
+        for family, kind, proto, _canon, address in infos:
+            sock = socket.socket(family, kind, proto)
+            sock.setblocking(False)
+            try:
+                await asyncio.wait_for(loop.sock_connect(sock, address), timeout)
+                return sock
+            except TimeoutError:
+                sock.close()
+                raise NetworkTimeoutError("connect", timeout) from None
+            except OSError as exc:
+                sock.close()
+                last = exc
+            except BaseException:
+                sock.close()
+                raise
+        if last is not None and last.errno == errno.ECONNREFUSED:
+            raise ConnectionRefusedError_(f"{host}:{port}", str(last))
+        raise NetworkError(str(last) if last else f"{host}:{port}")
+
+    def http_client(self, timeout: float) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)

@@ -1,0 +1,1 @@
+"""XMPP on slixmpp: connections through the network object, registration, login."""

@@ -1,0 +1,261 @@
+"""A slixmpp client whose connection step goes through the network object.
+
+slixmpp would otherwise resolve names and open sockets itself (and send a password in the clear
+to a server that offers no TLS). This subclass:
+- takes its endpoints from `Network.discover_xmpp` or an explicit host and port, and its sockets
+  from `Network.open_socket`; it never retries on its own;
+- verifies the certificate against the XMPP domain, always;
+- refuses to go on before anything is sent when the stream is not encrypted and the server
+  offers no STARTTLS;
+- reports the first failure as an `OnboardError` through `failure`, so callers can await it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import slixmpp
+from slixmpp.plugins.xep_0077.stanza import Register
+from slixmpp.stanza import Error as StanzaError
+from slixmpp.stanza import Iq
+from slixmpp.stanza.stream_features import StreamFeatures
+from slixmpp.xmlstream import register_stanza_plugin
+
+from onboard.core.errors import (
+    LoginFailedError,
+    NetworkError,
+    NoTlsError,
+    OnboardError,
+    ProtocolError,
+    TlsError,
+)
+from onboard.core.network import Endpoint, Network
+
+# slixmpp 1.17 does not know this condition and would turn Prosody's rate-limit answer into a
+# 15 s timeout.
+StanzaError.conditions.add("policy-violation")
+
+CONNECT_TIMEOUT = 20.0
+NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """Which server to talk to and how: SRV discovery unless host and port are given."""
+
+    domain: str
+    host: str | None = None
+    port: int | None = None
+    direct_tls: bool = False
+    ca_file: Path | None = None
+
+    def explicit_endpoint(self) -> Endpoint | None:
+        if self.host is None and self.port is None:
+            return None
+        default_port = 5223 if self.direct_tls else 5222
+        return Endpoint(self.host or self.domain, self.port or default_port, self.direct_tls)
+
+
+def ssl_context_for(server: ServerAddress) -> ssl.SSLContext:
+    """System CAs (or the given CA file), hostname checked against the XMPP domain."""
+    if server.ca_file is not None:
+        context = ssl.create_default_context(cafile=str(server.ca_file))
+    else:
+        context = ssl.create_default_context()
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def tls_error_from(domain: str, error: BaseException) -> TlsError:
+    """Say which of the usual certificate problems this is."""
+    code = getattr(error, "verify_code", None)
+    message = getattr(error, "verify_message", None) or str(error)
+    reason = {
+        10: "expired",
+        62: "wrong-host",
+        18: "self-signed",
+        19: "self-signed",
+        20: "untrusted",
+        21: "untrusted",
+    }.get(code or -1, "handshake")
+    if reason == "handshake" and "hostname mismatch" in message.lower():
+        reason = "wrong-host"
+    return TlsError(domain, reason, message)
+
+
+async def endpoints_for(server: ServerAddress, network: Network, timeout: float) -> list[Endpoint]:
+    explicit = server.explicit_endpoint()
+    if explicit is not None:
+        return [explicit]
+    return await network.discover_xmpp(server.domain, timeout)
+
+
+class OnboardClient(slixmpp.ClientXMPP):
+    """One XMPP stream for one purpose: "register" (stop before SASL) or "login"."""
+
+    def __init__(
+        self,
+        jid: str,
+        password: str,
+        *,
+        server: ServerAddress,
+        network: Network,
+        endpoints: list[Endpoint],
+        purpose: str,
+    ) -> None:
+        super().__init__(jid, password)
+        self.target = server
+        self.route = network
+        self.endpoints = endpoints
+        self.purpose = purpose
+        self.ssl_context = ssl_context_for(server)
+        self.enable_plaintext = False
+        self.connected_endpoint: Endpoint | None = None
+        self.stream_features: set[str] = set()
+        self.sasl_mechanisms: list[str] = []
+        self.failure: asyncio.Future[OnboardError] = asyncio.get_running_loop().create_future()
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        register_stanza_plugin(StreamFeatures, _RegisterFeature)
+        register_stanza_plugin(Iq, Register)
+        self.add_event_handler("ssl_invalid_chain", self._on_invalid_chain)
+        self.add_event_handler("disconnected", self._on_disconnected)
+        self.add_event_handler("stream_error", self._on_stream_error)
+        self.add_event_handler("failed_all_auth", self._on_failed_auth)
+        self.add_event_handler("session_start", self._on_session_start)
+
+    # --- outcome -------------------------------------------------------------------------------
+
+    def fail(self, error: OnboardError) -> None:
+        if not self.failure.done():
+            self.failure.set_result(error)
+        self.abort()
+
+    def _on_invalid_chain(self, error: BaseException) -> None:
+        self.fail(tls_error_from(self.target.domain, error))
+
+    def _on_disconnected(self, reason: Any) -> None:
+        self.fail(NetworkError(str(reason) if reason else "the server closed the connection"))
+
+    def _on_stream_error(self, error: Any) -> None:
+        self.fail(NetworkError(f"stream error: {error['condition']} {error['text']}"))
+
+    def _on_failed_auth(self, _event: Any) -> None:
+        self.fail(LoginFailedError())
+
+    def _on_session_start(self, _event: Any) -> None:
+        if self.purpose == "login" and not self.ready.done():
+            self.ready.set_result(None)
+
+    # --- connecting through the network object -------------------------------------------------
+
+    async def _connect_loop(self) -> None:
+        last_error: OnboardError = NetworkError("no address to connect to")
+        for endpoint in self.endpoints:
+            try:
+                sock = await self.route.open_socket(endpoint.host, endpoint.port,
+                                                      CONNECT_TIMEOUT)
+            except OnboardError as error:
+                last_error = error
+                continue
+            try:
+                await self.loop.create_connection(
+                    lambda: self,
+                    sock=sock,
+                    ssl=self.get_ssl_context() if endpoint.direct_tls else None,
+                    server_hostname=self.target.domain if endpoint.direct_tls else None,
+                    ssl_handshake_timeout=CONNECT_TIMEOUT if endpoint.direct_tls else None,
+                )
+            except ssl.SSLCertVerificationError as error:
+                sock.close()
+                self.fail(tls_error_from(self.target.domain, error))
+                return
+            except (ssl.SSLError, OSError, TimeoutError) as error:
+                sock.close()
+                last_error = NetworkError(str(error))
+                continue
+            self.connected_endpoint = endpoint
+            return
+        self.fail(last_error)
+
+    def is_encrypted(self) -> bool:
+        return self.transport is not None and (
+            self.transport.get_extra_info("ssl_object") is not None
+        )
+
+    async def _handle_stream_features(self, features: StreamFeatures) -> bool | None:
+        try:
+            return await self._negotiate(features)
+        except Exception as error:  # a handler that raises would leave slixmpp hanging
+            self.fail(ProtocolError(f"stream features: {error}"))
+            return True
+
+    async def _negotiate(self, features: StreamFeatures) -> bool | None:
+        names = {child.tag.split("}")[-1] for child in features.xml}
+        if not self.is_encrypted():
+            if "starttls" not in names:
+                self.fail(NoTlsError(self.target.domain))
+                return True
+            return await super()._handle_stream_features(features)
+        self.stream_features = names
+        self.sasl_mechanisms = [
+            (m.text or "").strip()
+            for m in features.xml.iter(f"{{{NS_SASL}}}mechanism")
+        ]
+        if self.purpose == "register":
+            if not self.ready.done():
+                self.ready.set_result(None)
+            return True  # stop here: registration happens before any SASL
+        return await super()._handle_stream_features(features)
+
+    # --- raw IQ for registration ---------------------------------------------------------------
+
+    async def send_register_iq(self, iq_type: str, query: ET.Element,
+                               timeout: float) -> ET.Element:
+        """Send a jabber:iq:register IQ with `query`'s content; return the reply or raise IqError.
+
+        It must go out as slixmpp's `register` stanza: before a session, slixmpp holds back
+        every other IQ.
+        """
+        iq = self.Iq()
+        iq["type"] = iq_type
+        iq["to"] = self.target.domain
+        register = iq["register"]
+        for child in list(query):
+            register.xml.append(child)
+        reply = await iq.send(timeout=timeout)  # type: ignore[no-untyped-call]
+        xml: ET.Element = reply.xml
+        return xml
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.del_event_handler("disconnected", self._on_disconnected)
+        if self.transport is None:
+            self.cancel_connection_attempt()
+        else:
+            try:
+                await asyncio.wait_for(self.disconnect(wait=1.0), 2.0)
+            except (Exception, asyncio.CancelledError):
+                self.abort()
+        # slixmpp leaves its outgoing-filter task running after a disconnect.
+        filters = getattr(self, "_run_out_filters", None)
+        if filters is not None and not filters.done():
+            filters.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await filters
+
+
+class _RegisterFeature(slixmpp.xmlstream.ElementBase):
+    """`<register xmlns='http://jabber.org/features/iq-register'/>` in the stream features."""
+
+    name = "register"
+    namespace = "http://jabber.org/features/iq-register"
+    plugin_attrib = "register"
+    interfaces: ClassVar[set[str]] = set()
