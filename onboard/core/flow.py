@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from onboard.core.network import DirectNetwork, Network
-from onboard.core.xmpp.connection import ServerAddress
+from onboard.core.xmpp.address import ServerAddress
 from onboard.core.xmpp.forms import Answers, RegistrationForm
 
 

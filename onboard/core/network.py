@@ -11,9 +11,7 @@ import asyncio
 import errno
 import socket
 from dataclasses import dataclass
-from typing import Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from onboard.core.errors import (
     ConnectionRefusedError_,
@@ -21,6 +19,9 @@ from onboard.core.errors import (
     NetworkError,
     NetworkTimeoutError,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 XMPP_CLIENT_PORT = 5222
 
@@ -136,4 +137,6 @@ class DirectNetwork:
         raise NetworkError(str(last) if last else f"{host}:{port}")
 
     def http_client(self, timeout: float) -> httpx.AsyncClient:
+        import httpx  # imported late to keep start-up fast
+
         return httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)

@@ -16,8 +16,6 @@ import asyncio
 import contextlib
 import ssl
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import slixmpp
@@ -36,6 +34,7 @@ from onboard.core.errors import (
     TlsError,
 )
 from onboard.core.network import Endpoint, Network
+from onboard.core.xmpp.address import ServerAddress
 
 # slixmpp 1.17 does not know this condition and would turn Prosody's rate-limit answer into a
 # 15 s timeout.
@@ -43,23 +42,6 @@ StanzaError.conditions.add("policy-violation")
 
 CONNECT_TIMEOUT = 20.0
 NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
-
-
-@dataclass(frozen=True)
-class ServerAddress:
-    """Which server to talk to and how: SRV discovery unless host and port are given."""
-
-    domain: str
-    host: str | None = None
-    port: int | None = None
-    direct_tls: bool = False
-    ca_file: Path | None = None
-
-    def explicit_endpoint(self) -> Endpoint | None:
-        if self.host is None and self.port is None:
-            return None
-        default_port = 5223 if self.direct_tls else 5222
-        return Endpoint(self.host or self.domain, self.port or default_port, self.direct_tls)
 
 
 def ssl_context_for(server: ServerAddress) -> ssl.SSLContext:

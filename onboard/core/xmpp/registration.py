@@ -34,7 +34,8 @@ from onboard.core.errors import (
 from onboard.core.network import Network
 from onboard.core.text import one_line
 from onboard.core.validation import normalize_username, suggest_usernames, username_problem
-from onboard.core.xmpp.connection import OnboardClient, ServerAddress, endpoints_for
+from onboard.core.xmpp.address import ServerAddress
+from onboard.core.xmpp.connection import OnboardClient, endpoints_for
 from onboard.core.xmpp.forms import (
     NS_REGISTER,
     Answers,

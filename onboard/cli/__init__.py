@@ -1,0 +1,1 @@
+"""The command line: the same core calls as the TUI, with terminal prompts and --json output."""

@@ -1,0 +1,90 @@
+"""Terminal input and output for the CLI: prompts on the terminal, results on stdout."""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from onboard.core.errors import InvalidInputError, OnboardError
+from onboard.i18n import _
+
+
+class Terminal:
+    """Asks the user on the controlling terminal, so stdin stays free for --password-stdin."""
+
+    def __init__(self) -> None:
+        self._tty_in: IO[str] | None = None
+        self._tty_out: IO[str] | None = None
+        with contextlib.suppress(OSError):
+            self._tty_in = open("/dev/tty", encoding="utf-8")  # noqa: SIM115
+            self._tty_out = open("/dev/tty", "w", encoding="utf-8")  # noqa: SIM115
+
+    @property
+    def interactive(self) -> bool:
+        return self._tty_in is not None
+
+    def say(self, text: str = "") -> None:
+        out = self._tty_out or sys.stderr
+        out.write(text + "\n")
+        out.flush()
+
+    def ask(self, prompt: str, missing_hint: str) -> str:
+        if self._tty_in is None or self._tty_out is None:
+            raise InvalidInputError(missing_hint)
+        self._tty_out.write(prompt)
+        self._tty_out.flush()
+        line = self._tty_in.readline()
+        if not line:
+            raise InvalidInputError(missing_hint)
+        return line.rstrip("\n")
+
+    def ask_secret(self, prompt: str, missing_hint: str) -> str:
+        if self._tty_in is None:
+            raise InvalidInputError(missing_hint)
+        return getpass.getpass(prompt)
+
+    def close(self) -> None:
+        for handle in (self._tty_in, self._tty_out):
+            if handle is not None:
+                handle.close()
+
+
+def read_password(stdin: bool, file: Path | None) -> str | None:
+    """The password from --password-stdin or --password-file (never from argv or env)."""
+    if stdin:
+        value = sys.stdin.readline().rstrip("\r\n")
+        if not value:
+            raise InvalidInputError(_("No password arrived on standard input."))
+        return value
+    if file is not None:
+        try:
+            value = file.read_text("utf-8").splitlines()[0] if file.stat().st_size else ""
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInputError(
+                _("The password file {path} could not be read: {error}").format(
+                    path=file, error=getattr(exc, "strerror", None) or exc)
+            ) from None
+        if not value:
+            raise InvalidInputError(_("The password file {path} is empty.").format(path=file))
+        return value
+    return None
+
+
+def emit_json(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def report_error(error: OnboardError, as_json: bool) -> int:
+    if as_json:
+        emit_json({"error": error.to_json()})
+    else:
+        line = error.message
+        if error.hint:
+            line += " " + error.hint
+        sys.stderr.write(_("Error: {line}").format(line=line) + "\n")
+    return error.exit_code
