@@ -32,14 +32,19 @@ class SavedAccount:
         return f"SavedAccount(jid={self.jid!r}, domain={self.domain!r})"
 
 
-def account_file(jid: str) -> Path:
+def account_file(jid: str, pending: bool = False) -> Path:
     safe = jid.replace("/", "_").replace("\\", "_")
-    return paths.accounts_dir() / f"{safe}.json"
+    suffix = ".pending.json" if pending else ".json"
+    return paths.accounts_dir() / f"{safe}{suffix}"
 
 
 def save(account: SavedAccount) -> Path:
-    """Write the account's file (0600 in a 0700 folder, atomically) and return its path."""
-    path = account_file(account.jid)
+    """Write the account's file (0600 in a 0700 folder, atomically) and return its path.
+
+    A pending account has a file of its own, so an attempt to register a name that turns out to
+    be taken never touches the file of an account created earlier with that address.
+    """
+    path = account_file(account.jid, pending=account.status == "pending")
     payload = {"format": FORMAT_VERSION, **asdict(account)}
     try:
         write_private(path, json.dumps(payload, indent=2).encode("utf-8"))
@@ -56,7 +61,15 @@ def mark_login_verified(jid: str) -> Path:
 
 def discard(jid: str) -> None:
     """Remove a pending account file once the server has definitely refused the account."""
-    account_file(jid).unlink(missing_ok=True)
+    account_file(jid, pending=True).unlink(missing_ok=True)
+
+
+def confirm(account: SavedAccount) -> Path:
+    """The server created the account: write its final file, then drop the pending one."""
+    account.status = "created"
+    path = save(account)
+    discard(account.jid)
+    return path
 
 
 def load(path: Path) -> SavedAccount:

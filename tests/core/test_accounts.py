@@ -55,3 +55,22 @@ def test_existing_folder_permissions_are_tightened(home: Path) -> None:
     os.chmod(loose, 0o755)
     accounts.save(accounts.SavedAccount(jid="e@example.org", password="x", domain="example.org"))
     assert stat.S_IMODE(loose.stat().st_mode) == 0o700
+
+
+def test_a_pending_attempt_never_touches_an_earlier_account_file() -> None:
+    created = accounts.save(accounts.SavedAccount(jid="f@example.org", password="old",
+                                                  domain="example.org"))
+    accounts.save(accounts.SavedAccount(jid="f@example.org", password="new",
+                                        domain="example.org", status="pending"))
+    accounts.discard("f@example.org")  # the server said the name is taken
+    assert accounts.load(created).password == "old"
+    assert [a.status for a in accounts.list_saved()] == ["created"]
+
+
+def test_confirm_replaces_the_pending_file() -> None:
+    pending = accounts.SavedAccount(jid="g@example.org", password="pw", domain="example.org",
+                                    status="pending")
+    accounts.save(pending)
+    path = accounts.confirm(pending)
+    assert path.name == "g@example.org.json"
+    assert [p.name for p in paths.accounts_dir().iterdir()] == ["g@example.org.json"]

@@ -206,8 +206,7 @@ class RegistrationSession:
         except BaseException:
             await self.close()
             raise
-        pending.status = "created"
-        path = accounts.save(pending)
+        path = accounts.confirm(pending)
         await self.close()
         return RegisteredAccount(jid, self.server.domain, path)
 

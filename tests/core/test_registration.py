@@ -1,0 +1,271 @@
+"""The registration engine against a real Prosody (see tests/servers/prosody.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import stat
+from pathlib import Path
+
+import pytest
+
+from onboard.core import accounts, captcha
+from onboard.core.errors import (
+    ConnectionRefusedError_,
+    DnsError,
+    InvalidInputError,
+    LoginFailedError,
+    NameTakenError,
+    NetworkTimeoutError,
+    NotAcceptableError,
+    NoTlsError,
+    RateLimitedError,
+    RegistrationClosedError,
+    TlsError,
+)
+from onboard.core.network import DirectNetwork
+from onboard.core.xmpp.address import ServerAddress
+from onboard.core.xmpp.registration import RegistrationSession, verify_login
+
+pytestmark = pytest.mark.prosody
+PASSWORD = "correct-horse-battery-staple"
+_names = itertools.count()
+
+
+def fresh_name(prefix: str = "user") -> str:
+    return f"{prefix}{next(_names)}x{id(_names) % 9973}"
+
+
+@pytest.fixture
+def server(prosody):  # type: ignore[no-untyped-def]
+    def make(domain: str, *, direct_tls: bool = False, ca: bool = True,
+             port: int | None = None) -> ServerAddress:
+        chosen = port or (prosody.direct_tls_port if direct_tls else prosody.starttls_port)
+        return ServerAddress(domain, prosody.host, chosen, direct_tls,
+                             prosody.ca_file if ca else None)
+    return make
+
+
+async def register(address: ServerAddress, answers: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+    session = RegistrationSession(address, DirectNetwork(), timeout=10)
+    try:
+        form = await session.open()
+        return form, await session.submit(answers)
+    finally:
+        await session.close()
+
+
+@pytest.mark.parametrize("direct_tls", [False, True], ids=["starttls", "direct-tls"])
+async def test_open_registration_saves_credentials_and_logs_in(server, prosody,  # type: ignore[no-untyped-def]
+                                                               direct_tls: bool) -> None:
+    address = server("open.test", direct_tls=direct_tls)
+    name = fresh_name("alice")
+    form, account = await register(address, {"username": [name], "password": [PASSWORD]})
+    assert form.kind == "data-form" and form.has_username and form.has_password
+    assert account.jid == f"{name}@open.test"
+    assert prosody.user_exists("open.test", name)
+    assert stat.S_IMODE(account.credentials_file.stat().st_mode) == 0o600
+    saved = accounts.load(account.credentials_file)
+    assert (saved.jid, saved.password, saved.status) == (account.jid, PASSWORD, "created")
+    assert await verify_login(account.jid, PASSWORD, address, DirectNetwork(), timeout=10) < 10
+
+
+async def test_wrong_password_login_is_refused(server) -> None:  # type: ignore[no-untyped-def]
+    address = server("open.test")
+    name = fresh_name("carol")
+    await register(address, {"username": [name], "password": [PASSWORD]})
+    with pytest.raises(LoginFailedError):
+        await verify_login(f"{name}@open.test", "not-the-password", address, DirectNetwork(),
+                           timeout=10)
+
+
+async def test_taken_name_gets_suggestions_and_keeps_the_first_file(server) -> None:  # type: ignore[no-untyped-def]
+    address = server("open.test")
+    name = fresh_name("dave")
+    _form, first = await register(address, {"username": [name], "password": [PASSWORD]})
+    with pytest.raises(NameTakenError) as caught:
+        await register(address, {"username": [name], "password": ["another-password-1"]})
+    assert caught.value.exit_code == 3
+    assert len(caught.value.suggestions) == 3 and name in caught.value.hint
+    assert accounts.load(first.credentials_file).password == PASSWORD
+    assert all(a.status == "created" for a in accounts.list_saved())
+
+
+async def test_extra_fields_are_required_and_sent(server, prosody) -> None:  # type: ignore[no-untyped-def]
+    address = server("fields.test")
+    session = RegistrationSession(address, DirectNetwork(), timeout=10)
+    try:
+        form = await session.open()
+        extra = {f.var for f in form.extra_fields()}
+        assert "email" in extra
+        name = fresh_name("erin")
+        with pytest.raises(InvalidInputError) as caught:
+            await session.submit({"username": [name], "password": [PASSWORD]})
+        assert "mail" in caught.value.message.lower()
+        answers = {"username": [name], "password": [PASSWORD], "email": ["erin@example.org"]}
+        for f in form.extra_fields():
+            if f.required and f.var not in answers and f.type != "fixed":
+                answers[f.var] = ["yes"]
+        account = await session.submit(answers)
+    finally:
+        await session.close()
+    assert prosody.user_exists("fields.test", name)
+    assert account.jid == f"{name}@fields.test"
+
+
+async def test_server_refuses_a_missing_required_field(server) -> None:  # type: ignore[no-untyped-def]
+    """Bypass the local check: the server's own not-acceptable must be mapped too."""
+    address = server("fields.test")
+    session = RegistrationSession(address, DirectNetwork(), timeout=10)
+    try:
+        form = await session.open()
+        for f in form.fields:
+            f.required = False  # as if the server had not marked them
+        with pytest.raises(NotAcceptableError) as caught:
+            await session.submit({"username": [fresh_name("frank")], "password": [PASSWORD]})
+    finally:
+        await session.close()
+    assert caught.value.exit_code == 4
+    assert session.client is None  # a failed submit closes the session
+    assert not [a for a in accounts.list_saved() if a.status == "pending"]
+
+
+async def test_captcha_wrong_then_right_on_a_fresh_form(server, prosody) -> None:  # type: ignore[no-untyped-def]
+    address = server("captcha.test")
+    name = fresh_name("grace")
+    session = RegistrationSession(address, DirectNetwork(), timeout=10)
+    try:
+        form = await session.open()
+        field = form.captcha_field
+        assert field is not None
+        image = form.captcha_image()
+        assert image is not None
+        drawn = captcha.decode(image.data)
+        assert drawn.width > 10 and len(drawn.rows) >= 3
+        with pytest.raises(NotAcceptableError) as caught:
+            await session.submit({"username": [name], "password": [PASSWORD],
+                                  field.var: ["wrong"]})
+        assert caught.value.kind == "captcha"
+    finally:
+        await session.close()
+    assert not prosody.user_exists("captcha.test", name)
+    fresh, account = await register(address, {"username": [name], "password": [PASSWORD],
+                                              "ocr": [prosody.captcha_answer]})
+    assert fresh.captcha_field is not None
+    assert prosody.user_exists("captcha.test", name)
+    assert account.jid == f"{name}@captcha.test"
+
+
+async def test_rate_limit_is_explained(server) -> None:  # type: ignore[no-untyped-def]
+    address = server("ratelimit.test")
+    errors = []
+    for _ in range(2):
+        try:
+            await register(address, {"username": [fresh_name("heidi")], "password": [PASSWORD]})
+        except RateLimitedError as error:
+            errors.append(error)
+    assert errors, "the second registration from one address must be rate limited"
+    assert errors[-1].exit_code == 6
+    assert "wait" in errors[-1].hint.lower()
+
+
+async def test_closed_registration(server) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RegistrationClosedError) as caught:
+        await register(server("closed.test"), {"username": ["ivan"], "password": [PASSWORD]})
+    assert caught.value.exit_code == 5
+    assert "closed.test" in caught.value.message
+
+
+async def test_no_tls_is_refused_before_anything_is_sent(server, prosody) -> None:  # type: ignore[no-untyped-def]
+    port = getattr(prosody, "notls_port", None) or prosody.starttls_port
+    with pytest.raises(NoTlsError) as caught:
+        await register(server("notls.test", port=port),
+                       {"username": ["judy"], "password": [PASSWORD]})
+    assert caught.value.exit_code == 9
+    assert not prosody.user_exists("notls.test", "judy")
+    assert not accounts.list_saved()
+
+
+async def test_untrusted_certificate_is_refused(server) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TlsError) as caught:
+        await register(server("open.test", ca=False), {"username": ["k"], "password": [PASSWORD]})
+    assert caught.value.reason in ("untrusted", "self-signed")
+    assert caught.value.exit_code == 8
+
+
+async def test_untrusted_certificate_is_refused_with_direct_tls(server) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TlsError):
+        await register(server("open.test", ca=False, direct_tls=True),
+                       {"username": ["k"], "password": [PASSWORD]})
+
+
+@pytest.mark.parametrize(("domain", "reason"), [("expired.test", "expired"),
+                                                ("wronghost.test", "wrong-host")])
+async def test_bad_certificates_are_named(server, prosody, domain: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    if domain.split(".")[0] not in getattr(prosody, "tls_cases", ()):
+        pytest.fail(f"the Prosody fixture has no {domain} host")
+    with pytest.raises(TlsError) as caught:
+        await register(server(domain), {"username": ["l"], "password": [PASSWORD]})
+    assert caught.value.reason == reason
+
+
+async def test_connection_refused(server) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    with pytest.raises(ConnectionRefusedError_) as caught:
+        await register(server("open.test", port=closed_port), {})
+    assert caught.value.exit_code == 7
+
+
+async def test_unknown_domain_is_a_dns_failure() -> None:
+    address = ServerAddress("does-not-exist.invalid")
+    with pytest.raises(DnsError) as caught:
+        await register(address, {})
+    assert "does-not-exist.invalid" in caught.value.message
+
+
+async def test_silent_server_times_out(tmp_path: Path) -> None:
+    """A server that accepts the connection and never speaks must not hang the user."""
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1 << 16)
+        await asyncio.sleep(30)
+
+    listener = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        session = RegistrationSession(ServerAddress("open.test", "127.0.0.1", port),
+                                      DirectNetwork(), timeout=1.5)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(NetworkTimeoutError):
+            await session.open()
+        assert loop.time() - started < 5
+    finally:
+        listener.close()
+
+
+async def test_cancelling_a_wait_closes_the_connection() -> None:
+    """Cancel while the server keeps quiet: the wait ends at once and the socket is closed."""
+    closed = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(1 << 16):
+            pass
+        closed.set()
+
+    listener = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        session = RegistrationSession(ServerAddress("open.test", "127.0.0.1", port),
+                                      DirectNetwork(), timeout=60)
+        task = asyncio.ensure_future(session.open())
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.wait_for(closed.wait(), 5)
+    finally:
+        listener.close()
