@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -96,7 +97,11 @@ class DirectNetwork:
 
         resolver = aiodns.DNSResolver(timeout=timeout, tries=1)
         try:
-            answers = await asyncio.wait_for(resolver.query(name, "SRV"), timeout)
+            with warnings.catch_warnings():
+                # query() gives the plain SRV fields; its pycares-5 successor does not.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pending = resolver.query(name, "SRV")
+            answers = await asyncio.wait_for(pending, timeout)
         except (aiodns.error.DNSError, TimeoutError):
             return []
         finally:

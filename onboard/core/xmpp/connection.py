@@ -101,6 +101,7 @@ class OnboardClient(slixmpp.ClientXMPP):
         self.ssl_context = ssl_context_for(server)
         self.enable_plaintext = False
         self.connected_endpoint: Endpoint | None = None
+        self._upgrading_to_tls = False
         self.stream_features: set[str] = set()
         self.sasl_mechanisms: list[str] = []
         self.failure: asyncio.Future[OnboardError] = asyncio.get_running_loop().create_future()
@@ -124,7 +125,36 @@ class OnboardClient(slixmpp.ClientXMPP):
         self.fail(tls_error_from(self.target.domain, error))
 
     def _on_disconnected(self, reason: Any) -> None:
+        if self._upgrading_to_tls:
+            return  # start_tls() reports what went wrong, more precisely
         self.fail(NetworkError(str(reason) if reason else "the server closed the connection"))
+
+    async def start_tls(self) -> bool:
+        """STARTTLS, reporting a certificate problem as such (slixmpp's own version lets the
+        resulting disconnect win and loses the reason)."""
+        if self.transport is None:
+            return False
+        self._upgrading_to_tls = True
+        try:
+            # slixmpp's connection_made() treats a missing attempt as "aborted".
+            self._current_connection_attempt = asyncio.ensure_future(self.loop.start_tls(
+                self.transport, self, self.get_ssl_context(),
+                server_hostname=self.target.domain, ssl_handshake_timeout=CONNECT_TIMEOUT,
+            ))
+            transport = await self._current_connection_attempt
+        except ssl.SSLCertVerificationError as error:
+            self.fail(tls_error_from(self.target.domain, error))
+            return False
+        except (ssl.SSLError, OSError, TimeoutError) as error:
+            self.fail(TlsError(self.target.domain, "handshake", str(error)))
+            return False
+        finally:
+            self._upgrading_to_tls = False
+        if transport is None:
+            self.fail(TlsError(self.target.domain, "handshake"))
+            return False
+        self.connection_made(transport, send_event=False)
+        return True
 
     def _on_stream_error(self, error: Any) -> None:
         self.fail(NetworkError(f"stream error: {error['condition']} {error['text']}"))
