@@ -23,6 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"xmpp-onboard {__version__}")
     parser.add_argument("--lang", choices=("en", "de"),
                         help=_("language of the assistant (default: from the environment)"))
+    assistant = parser.add_argument_group(
+        _("assistant options"),
+        _("for a private server or a test server: how the assistant connects to whichever "
+          "server is chosen"))
+    register.add_connection_options(assistant)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     register.add_parser(commands)
     return parser
@@ -41,10 +46,31 @@ def main(argv: list[str] | None = None) -> int:
     from onboard.core.logs import silence_libraries
 
     silence_libraries()
+    if args.ca_file is not None and not args.ca_file.is_file():
+        sys.stderr.write(_("Error: the CA file {path} does not exist.").format(path=args.ca_file)
+                         + "\n")
+        return 2
+    try:
+        return _run(args)
+    except Exception as error:  # the last line of defence: a short note, never a traceback
+        from onboard.core.crash import save_crash_report
+
+        report = save_crash_report(error)
+        sys.stderr.write(_("Unexpected problem ({kind}). Details were saved to {path}; please "
+                           "report them.").format(kind=type(error).__name__, path=report)
+                         + "\n")
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command is None:
+        from onboard.core.flow import WizardState
+        from onboard.i18n import current_language
         from onboard.ui.app import make_app
 
-        app = make_app()
+        state = WizardState(language=current_language(), host=args.host, port=args.port,
+                            direct_tls=args.direct_tls, ca_file=args.ca_file)
+        app = make_app(state)
         app.run()
         return int(app.return_code or 0)
     return int(args.handler(args))

@@ -43,7 +43,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
-def add_connection_options(parser: argparse.ArgumentParser) -> None:
+def add_connection_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     parser.add_argument("--host", help=_("connect to HOST instead of looking up DNS SRV"))
     parser.add_argument("--port", type=int, help=_("connect to PORT (default 5222, or 5223 "
                                                     "with --direct-tls)"))

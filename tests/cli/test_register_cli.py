@@ -190,3 +190,18 @@ def test_interactive_terminal_asks_everything_and_draws_the_captcha(prosody,  # 
     assert os.waitstatus_to_exitcode(status) == 0
     assert PASSWORD.encode() not in screen  # typed passwords are not echoed
     assert prosody.user_exists("captcha.test", user)
+
+
+def test_bad_input_gets_a_message_not_a_traceback(onboard_home: Path) -> None:
+    cases = [
+        ["register", "not a domain", "--generate-password"],
+        ["register", "example.org", "--username", "a b", "--generate-password"],
+        ["register", "example.org", "--ca-file", "/does/not/exist", "--generate-password"],
+        ["register", "example.org", "--port", "70000", "--generate-password"],
+        ["--ca-file", "/does/not/exist"],
+    ]
+    for args in cases:
+        result = run(*args, home=onboard_home)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.startswith("Error: "), (args, result.stderr)
+        assert "Traceback" not in result.stderr
