@@ -1,0 +1,222 @@
+"""The wizard application: one coordinator that awaits each step's screen in turn.
+
+Screens never reach into each other: they read and update the single `WizardState` and dismiss
+with their result (or BACK). The coordinator decides what comes next and owns the registration
+session (through a `RegistrationService`), closing it when the user goes back or quits.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ClassVar, Literal
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from onboard.core.errors import OnboardError
+from onboard.core.flow import WizardState
+from onboard.core.providers import Provider, quick_list
+from onboard.i18n import current_language
+from onboard.ui.results import Back, GoTo
+from onboard.ui.screens.account import AccountScreen
+from onboard.ui.screens.connecting import ConnectingScreen
+from onboard.ui.screens.creating import CreatingScreen
+from onboard.ui.screens.done import DoneScreen
+from onboard.ui.screens.existing import ExistingAccountScreen
+from onboard.ui.screens.form import FormScreen, needs_form
+from onboard.ui.screens.server import ServerScreen
+from onboard.ui.screens.welcome import WelcomeScreen
+from onboard.ui.service import LiveRegistration, RegistrationService
+from onboard.ui.text import N_, translate_bindings
+
+Step = Literal["welcome", "existing", "server", "account", "connect", "form", "create", "done"]
+STEPS: tuple[Step, ...] = ("welcome", "existing", "server", "account", "connect", "form",
+                           "create", "done")
+
+
+class OnboardApp(App[WizardState]):
+    """Runs the wizard and returns the final `WizardState` (its `jid` is set on success)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "xmpp-onboard"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", N_("Quit"), show=False, priority=True, id="quit"),
+        Binding("ctrl+c", "help_quit", show=False, system=True),
+    ]
+
+    def __init__(
+        self,
+        state: WizardState,
+        *,
+        service: RegistrationService,
+        providers: Sequence[Provider] | None = None,
+        start: Step = "welcome",
+        size: tuple[int, int] | None = None,
+        cursor_blink: bool = True,
+        animations: bool = True,
+    ) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.state = state
+        self.service = service
+        self._providers = list(providers) if providers is not None else None
+        self.start = start
+        self.default_size = size
+        self.cursor_blink = cursor_blink
+        if not animations:
+            self.animation_level = "none"
+        # An error to show on the next screen (name taken → account; refused → form).
+        self.notice: OnboardError | None = None
+
+    @property
+    def providers(self) -> list[Provider]:
+        if self._providers is None:
+            self._providers = quick_list()
+        return self._providers
+
+    async def run_async(self, *, size: tuple[int, int] | None = None,
+                        **kwargs: Any) -> WizardState | None:
+        return await super().run_async(size=size or self.default_size, **kwargs)
+
+    def on_mount(self) -> None:
+        self.state.language = current_language()
+        self.run_wizard()
+
+    async def on_unmount(self) -> None:
+        await self.service.close()
+
+    # --- the coordinator -----------------------------------------------------------------------
+
+    @work(exclusive=True, group="wizard")
+    async def run_wizard(self) -> None:
+        steps: dict[Step, Callable[[], Awaitable[Step | None]]] = {
+            "welcome": self._welcome,
+            "existing": self._existing,
+            "server": self._server,
+            "account": self._account,
+            "connect": self._connect,
+            "form": self._form,
+            "create": self._create,
+            "done": self._done,
+        }
+        step: Step | None = self.start
+        try:
+            while step is not None:
+                step = await steps[step]()
+        finally:
+            await self.service.close()
+        self.exit(self.state)
+
+    def _take_notice(self) -> OnboardError | None:
+        notice, self.notice = self.notice, None
+        return notice
+
+    async def _welcome(self) -> Step | None:
+        choice = await self.push_screen_wait(WelcomeScreen(self.state))
+        if isinstance(choice, Back):
+            return None
+        self.state.mode = choice
+        return "server" if choice == "create" else "existing"
+
+    async def _existing(self) -> Step | None:
+        await self.push_screen_wait(ExistingAccountScreen(self.state))
+        return "welcome"
+
+    async def _server(self) -> Step | None:
+        result = await self.push_screen_wait(ServerScreen(self.state, self.providers))
+        return "welcome" if isinstance(result, Back) else "account"
+
+    async def _account(self) -> Step | None:
+        await self.service.close()
+        result = await self.push_screen_wait(AccountScreen(self.state, self._take_notice()))
+        return "server" if isinstance(result, Back) else "connect"
+
+    async def _connect(self) -> Step | None:
+        fetch = functools.partial(self.service.fetch_form, self.state)
+        result = await self.push_screen_wait(ConnectingScreen(self.state, fetch))
+        if isinstance(result, Back | GoTo):
+            await self.service.close()
+            self.notice = None
+            if isinstance(result, Back):
+                return "account"
+            targets: dict[GoTo, Step] = {GoTo.RETRY: "connect", GoTo.SERVER: "server"}
+            return targets.get(result, "account")
+        self.state.form = result
+        if needs_form(result):
+            return "form"
+        if self.notice is not None:
+            return "account"  # the server refused something only the account step can change
+        return "create"
+
+    async def _form(self) -> Step | None:
+        form = self.state.form
+        if form is None:
+            return "connect"
+        result = await self.push_screen_wait(FormScreen(self.state, form, self._take_notice()))
+        if isinstance(result, Back):
+            await self.service.close()
+            return "account"
+        return "create"
+
+    async def _create(self) -> Step | None:
+        verify = functools.partial(self.service.verify_login, self.state)
+        result = await self.push_screen_wait(
+            CreatingScreen(self.state, submit=self.service.submit, verify=verify)
+        )
+        if isinstance(result, Back):
+            await self.service.close()
+            # The form (and its CAPTCHA) was used up: fetch a fresh one to show it again.
+            return "connect" if needs_form(self.state.form) else "account"
+        goto = result.goto
+        if goto is GoTo.DONE:
+            return "done"
+        await self.service.close()
+        if goto is GoTo.ACCOUNT:
+            self.notice = result.error
+            return "account"
+        if goto is GoTo.FORM:
+            self.notice = result.error
+            return "connect"
+        if goto is GoTo.SERVER:
+            return "server"
+        return "connect"  # RETRY: a fresh connection, then the form again if there is one
+
+    async def _done(self) -> Step | None:
+        await self.push_screen_wait(DoneScreen(self.state))
+        return None
+
+
+def make_app(
+    state: WizardState | None = None,
+    *,
+    size: tuple[int, int] | None = None,
+    service: RegistrationService | None = None,
+    providers: Sequence[Provider] | None = None,
+    start: Step = "welcome",
+    cursor_blink: bool = True,
+    animations: bool = True,
+) -> OnboardApp:
+    """Build the wizard for the CLI, the tests and the screenshot script alike.
+
+    state: where to start from (the CLI fills in host/port/network; tests point it at a local
+        server). A fresh `WizardState()` by default.
+    size: the terminal size for headless runs (screenshots); ignored on a real terminal.
+    service: what talks to servers; `LiveRegistration()` by default.
+    providers: the server list to offer; the bundled quick list by default.
+    start: the first step (the state must hold what earlier steps would have set).
+    cursor_blink, animations: turn these off for deterministic screenshots.
+    """
+    if start not in STEPS:
+        raise ValueError(f"unknown step {start!r}")
+    return OnboardApp(
+        state if state is not None else WizardState(),
+        service=service if service is not None else LiveRegistration(),
+        providers=providers,
+        start=start,
+        size=size,
+        cursor_blink=cursor_blink,
+        animations=animations,
+    )

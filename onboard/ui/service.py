@@ -1,0 +1,75 @@
+"""The coordinator's link to the registration engine.
+
+`LiveRegistration` owns at most one `RegistrationSession` (one connection, one form, one
+single-use CAPTCHA) at a time. Screens never hold the session: they get bound methods of this
+object and call them from their workers. Tests pass another object with the same methods.
+
+slixmpp is imported only when the first connection is made, so the TUI starts fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Protocol
+
+from onboard.core.errors import OnboardError, ProtocolError
+
+if TYPE_CHECKING:
+    from onboard.core.flow import WizardState
+    from onboard.core.xmpp.forms import Answers, RegistrationForm
+    from onboard.core.xmpp.registration import RegisteredAccount, RegistrationSession
+
+
+class RegistrationService(Protocol):
+    async def fetch_form(self, state: WizardState) -> RegistrationForm:
+        """Close any previous session, connect afresh and return the server's form."""
+        ...
+
+    async def submit(self, answers: Answers) -> RegisteredAccount:
+        """Send the answers with the current session; the credentials are saved on success."""
+        ...
+
+    async def verify_login(self, state: WizardState) -> None:
+        """Log in once with the new account and record that it worked."""
+        ...
+
+    async def close(self) -> None:
+        """Close the current session, if any. Safe to call at any time, more than once."""
+        ...
+
+
+class LiveRegistration:
+    """Talks to real servers through the core's registration module."""
+
+    def __init__(self) -> None:
+        self._session: RegistrationSession | None = None
+
+    async def fetch_form(self, state: WizardState) -> RegistrationForm:
+        from onboard.core.logs import silence_libraries
+        from onboard.core.xmpp.registration import RegistrationSession
+
+        silence_libraries()
+        await self.close()
+        session = RegistrationSession(state.server(), state.network)
+        self._session = session
+        return await session.open()
+
+    async def submit(self, answers: Answers) -> RegisteredAccount:
+        session = self._session
+        if session is None:
+            raise ProtocolError("no open registration session")
+        return await session.submit(answers)
+
+    async def verify_login(self, state: WizardState) -> None:
+        from onboard.core import accounts
+        from onboard.core.xmpp.registration import verify_login
+
+        await verify_login(state.jid, state.password, state.server(), state.network)
+        # The login worked; failing to note it in the file changes nothing for the user.
+        with contextlib.suppress(OSError, ValueError, OnboardError):
+            accounts.mark_login_verified(state.jid)
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()

@@ -1,0 +1,67 @@
+"""Translation helpers for the Textual layer.
+
+Strings are translated when they are shown, never at import time, so that switching the language
+on the welcome screen changes every later screen. Texts that must be declared at import time
+(key binding descriptions, step titles) are written with `N_()`, which only marks them, and are
+translated per instance by `tr()` and `translate_bindings()`.
+
+The message extractor only knows `_()`: `deferred_texts()` repeats each `N_()` text inside an
+`_()` call so that the catalogs have them (a test checks that none is missing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from textual.binding import Binding, BindingsMap
+from textual.dom import DOMNode
+
+from onboard.i18n import _
+
+
+def N_(message: str) -> str:
+    """Mark `message` for translation; it is translated later, when shown, by `tr()`."""
+    return message
+
+
+def deferred_texts() -> dict[str, str]:
+    """Every N_() text of the UI with its translation in the current language."""
+    return {
+        # key bindings
+        "Back": _("Back"),
+        "Quit": _("Quit"),
+        "Generate password": _("Generate password"),
+        "Open CAPTCHA in browser": _("Open CAPTCHA in browser"),
+        "Open sign-up page": _("Open sign-up page"),
+        # step titles
+        "Welcome": _("Welcome"),
+        "I already have an account": _("I already have an account"),
+        "Server": _("Server"),
+        "Your address and password": _("Your address and password"),
+        "Connecting": _("Connecting"),
+        "The server's questions": _("The server's questions"),
+        "Creating your account": _("Creating your account"),
+        "Done": _("Done"),
+    }
+
+
+def tr(message: str) -> str:
+    """Translate a text that was marked with N_(); the empty string stays empty."""
+    if not message:
+        return message
+    return deferred_texts().get(message) or _(message)
+
+
+def translate_bindings(node: DOMNode) -> None:
+    """Give `node` its class's key bindings with descriptions in the current language."""
+    merged = type(node)._merged_bindings
+    if merged is None:
+        return
+    keys: dict[str, list[Binding]] = {
+        key: [
+            dataclasses.replace(b, description=tr(b.description), tooltip=tr(b.tooltip))
+            for b in bindings
+        ]
+        for key, bindings in merged.key_to_bindings.items()
+    }
+    node._bindings = BindingsMap.from_keys(keys)

@@ -1,0 +1,1 @@
+"""Widgets of the wizard: step indicator, QR code, CAPTCHA image, error panel."""
