@@ -12,6 +12,14 @@ from onboard.core.text import one_line
 from onboard.i18n import _
 
 
+def with_server_text(message: str, server_text: str) -> str:
+    """Add what the server said, unless it only repeats the message."""
+    said = server_text.strip().rstrip(".").lower()
+    if not said or said in message.lower():
+        return message
+    return message + " " + _("It said: “{text}”").format(text=server_text)
+
+
 class OnboardError(Exception):
     """Base of all expected failures. Never carries a password."""
 
@@ -267,9 +275,7 @@ class NotAcceptableError(ServerRefusedError):
             "weak-password": _("The server says the password is too weak."),
             "captcha": _("The server says the CAPTCHA answer was wrong."),
         }.get(self.kind, _("The server did not accept the information you entered."))
-        if self.detail:
-            return base + " " + _("It said: “{text}”").format(text=self.detail)
-        return base
+        return with_server_text(base, self.detail)
 
     @property
     def hint(self) -> str:
@@ -335,9 +341,7 @@ class BadRequestError(ServerRefusedError):
     @property
     def message(self) -> str:
         base = _("The server could not understand the registration request.")
-        if self.detail:
-            return base + " " + _("It said: “{text}”").format(text=self.detail)
-        return base
+        return with_server_text(base, self.detail)
 
     @property
     def hint(self) -> str:

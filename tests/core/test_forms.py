@@ -156,3 +156,10 @@ def test_too_many_fields_is_a_protocol_error() -> None:
     fields = "".join(f"<field var='f{i}'/>" for i in range(500))
     with pytest.raises(ProtocolError):
         parse(f"<query xmlns='jabber:iq:register'><x xmlns='jabber:x:data'>{fields}</x></query>")
+
+
+def test_a_required_checkbox_must_be_ticked() -> None:
+    form = parse(DATA_FORM)
+    base = {"username": ["a"], "password": ["b"], "ocr": ["x"]}
+    assert [f.var for f in missing_required(form, {**base, "tos": ["0"]})] == ["tos"]
+    assert missing_required(form, {**base, "tos": ["true"]}) == []

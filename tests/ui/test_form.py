@@ -67,7 +67,7 @@ async def test_required_fields_and_answers() -> None:
         screen.query_one("#submit").focus()
         await pilot.press("enter")
         assert isinstance(app.screen, FormScreen)
-        assert "Please fill in: Email, Enter the text you see" in screen_text(app)
+        assert "Please fill in: Email, I accept the rules, Enter the text you see" in screen_text(app)
         assert app.focused is widgets["email"]
         # Keyboard only: Enter moves from one input to the next.
         await type_text(pilot, "alice@mail.example")

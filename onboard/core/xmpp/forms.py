@@ -306,10 +306,17 @@ def build_submission(form: RegistrationForm, answers: Answers) -> ET.Element:
     return query
 
 
+def _answered(field: FormField, values: list[str]) -> bool:
+    if field.type == "boolean":
+        # A required checkbox ("I accept the rules") is only answered when it is ticked.
+        return any(v.strip().lower() in ("1", "true") for v in values)
+    return any(v.strip() for v in values)
+
+
 def missing_required(form: RegistrationForm, answers: Answers) -> list[FormField]:
-    """Required visible fields the answers leave empty."""
+    """Required visible fields the answers leave empty (or, for a checkbox, unticked)."""
     return [
         f for f in form.fields
         if f.required and f.visible and f.type != "fixed"
-        and not any(v.strip() for v in answers.get(f.var, f.values))
+        and not _answered(f, answers.get(f.var, f.values))
     ]
