@@ -1,0 +1,98 @@
+"""The real command in a real terminal (tmux, 80x24) registers an account, keyboard only."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+COMMAND = Path(sys.executable).parent / "xmpp-onboard"
+pytestmark = [pytest.mark.prosody, pytest.mark.terminal]
+
+
+class Tmux:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True,
+                              timeout=10).stdout
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", self.name, *keys)
+
+    def type(self, text: str) -> None:
+        self.run("send-keys", "-t", self.name, "-l", text)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.name)
+
+    def wait_for(self, text: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} did not appear; the screen shows:\n{screen}")
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def tmux(prosody, onboard_home: Path) -> Iterator[Tmux]:  # type: ignore[no-untyped-def]
+    if shutil.which("tmux") is None:
+        reason = "tmux is not installed (apt-get install tmux)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    session = Tmux(f"onboard-{uuid.uuid4().hex[:8]}")
+    command = " ".join(shlex.quote(part) for part in [
+        "env", f"XMPP_ONBOARD_HOME={onboard_home}", "LANGUAGE=en", "TERM=xterm-256color",
+        str(COMMAND), "--host", prosody.host, "--port", str(prosody.starttls_port),
+        "--ca-file", str(prosody.ca_file),
+    ])
+    # The shell stays after the app exits, so its last screen can still be read.
+    session.run("new-session", "-d", "-s", session.name, "-x", "80", "-y", "24",
+                f"{command}; echo EXIT=$?; sleep 30")
+    try:
+        yield session
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session.name], capture_output=True,
+                       timeout=10)
+
+
+def test_register_an_account_in_a_real_terminal(tmux: Tmux, prosody,  # type: ignore[no-untyped-def]
+                                                onboard_home: Path) -> None:
+    name = f"tmux{uuid.uuid4().hex[:6]}"
+    tmux.wait_for("Step 1 of 5")
+    tmux.keys("Enter")  # Create a new account
+    tmux.wait_for("Step 2 of 5")
+    tmux.type("open.test")
+    tmux.keys("Enter")
+    tmux.wait_for("Step 3 of 5")
+    tmux.type(name)
+    tmux.wait_for(f"Your address will be {name}@open.test")
+    tmux.keys("C-g")  # generate a strong password
+    tmux.wait_for("Your new password")
+    tmux.keys("Enter")
+    tmux.wait_for("It works.")
+    tmux.keys("Enter")
+    done = tmux.wait_for("Step 5 of 5")
+    assert f"{name}@open.test" in done
+    assert "Logging in with it worked" in done
+    tmux.keys("q")
+    tmux.wait_for("EXIT=0")
+
+    credentials = onboard_home / "data" / "accounts" / f"{name}@open.test.json"
+    saved = json.loads(credentials.read_text())
+    assert saved["status"] == "created" and saved["login_verified"] is True
+    assert prosody.user_exists("open.test", name)
