@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 
 from onboard.cli.io import Terminal, emit_json, read_password, report_error
@@ -77,6 +76,8 @@ def state_from_args(args: argparse.Namespace) -> WizardState:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     terminal = Terminal()
     try:
         return asyncio.run(_register(args, terminal))

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from onboard.core.network import DirectNetwork, Network
 from onboard.core.xmpp.address import ServerAddress
-from onboard.core.xmpp.forms import Answers, RegistrationForm
+
+if TYPE_CHECKING:
+    from onboard.core.network import Network
+    from onboard.core.xmpp.forms import Answers, RegistrationForm
+
+
+def _direct() -> Network:
+    # Imported here: the network module pulls in asyncio, which `--help` does not need.
+    from onboard.core.network import DirectNetwork
+
+    return DirectNetwork()
 
 
 @dataclass
@@ -31,7 +41,7 @@ class WizardState:
     jid: str = ""
     credentials_file: Path | None = None
     login_verified: bool = False
-    network: Network = field(default_factory=DirectNetwork)
+    network: Network = field(default_factory=_direct)
 
     def server(self) -> ServerAddress:
         return ServerAddress(self.domain, self.host, self.port, self.direct_tls, self.ca_file)

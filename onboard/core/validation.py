@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass
 
@@ -69,6 +68,8 @@ def normalize_domain(raw: str) -> str:
 
 def generate_password(groups: int = 5, size: int = 4) -> str:
     """A strong password that is still easy to type on a phone (about 99 bits for 5 groups)."""
+    import secrets
+
     return "-".join(
         "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(size)) for _ in range(groups)
     )
@@ -76,6 +77,8 @@ def generate_password(groups: int = 5, size: int = 4) -> str:
 
 def suggest_usernames(taken: str, count: int = 3) -> list[str]:
     """Variants of a taken name. Servers cannot be asked whether a name is free before trying."""
+    import secrets
+
     base = normalize_username(taken) or "user"
     suggestions: list[str] = []
     while len(suggestions) < count:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from onboard.core.network import Endpoint
+if TYPE_CHECKING:
+    from onboard.core.network import Endpoint
 
 
 @dataclass(frozen=True)
@@ -21,5 +23,7 @@ class ServerAddress:
     def explicit_endpoint(self) -> Endpoint | None:
         if self.host is None and self.port is None:
             return None
+        from onboard.core.network import Endpoint
+
         default_port = 5223 if self.direct_tls else 5222
         return Endpoint(self.host or self.domain, self.port or default_port, self.direct_tls)
