@@ -82,9 +82,15 @@ def emit_json(data: dict[str, Any]) -> None:
 def report_error(error: OnboardError, as_json: bool) -> int:
     if as_json:
         emit_json({"error": error.to_json()})
-    else:
-        line = error.message
-        if error.hint:
-            line += " " + error.hint
-        sys.stderr.write(_("Error: {line}").format(line=line) + "\n")
+        return error.exit_code
+    line = error.message
+    if error.hint:
+        line += " " + error.hint
+    sys.stderr.write(_("Error: {line}").format(line=line) + "\n")
+    web_url = getattr(error, "web_url", None)
+    if web_url and sys.stderr.isatty():
+        from onboard.core.qr import qr_matrix, to_ansi
+
+        sys.stderr.write(_("Scan this with a phone to open the sign-up page:") + "\n")
+        sys.stderr.write(to_ansi(qr_matrix(web_url)) + "\n")
     return error.exit_code

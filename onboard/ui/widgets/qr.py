@@ -7,21 +7,11 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
+from onboard.core.qr import qr_matrix
 from onboard.ui.widgets.halfblock import half_block_text
 
 DARK = Color.from_rgb(0, 0, 0)
 LIGHT = Color.from_rgb(255, 255, 255)
-
-
-def qr_matrix(data: str, quiet_zone: int = 2) -> list[list[bool]]:
-    """The modules of `data`'s QR code (True = dark), with `quiet_zone` light modules around."""
-    import qrcode  # imported when a code is drawn: keeps start-up fast
-    from qrcode.constants import ERROR_CORRECT_M
-
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=quiet_zone)
-    code.add_data(data)
-    code.make(fit=True)
-    return [[bool(module) for module in row] for row in code.get_matrix()]
 
 
 class QRCode(Widget):
