@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from onboard.core.errors import ProtocolError
+from onboard.core.errors import NetworkError, NetworkTimeoutError, ProtocolError
+from onboard.core.xmpp.forms import MAX_IMAGE_BYTES, safe_web_url
+
+if TYPE_CHECKING:
+    from onboard.core.network import Network
 
 MAX_PIXELS = 4_000_000
 
@@ -60,3 +66,33 @@ def to_ansi(image: HalfBlockImage) -> str:
         ]
         lines.append("".join(cells) + "\x1b[0m")
     return "\n".join(lines)
+
+
+async def fetch_image(url: str, network: Network, timeout: float = 20.0,
+                      ca_file: Path | None = None) -> bytes:
+    """Download a CAPTCHA image the server only linked to, through the network object.
+
+    https only, no redirects, at most MAX_IMAGE_BYTES, and it must be an image.
+    """
+    import httpx
+
+    if safe_web_url(url) is None:
+        raise ProtocolError("only https CAPTCHA links are fetched")
+    try:
+        async with network.http_client(timeout, ca_file) as client, \
+                client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise NetworkError(f"the CAPTCHA image answered HTTP {response.status_code}")
+            kind = response.headers.get("content-type", "")
+            if not kind.startswith("image/"):
+                raise ProtocolError(f"the CAPTCHA link gave {kind or 'no type'}, not an image")
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_IMAGE_BYTES:
+                    raise ProtocolError("the CAPTCHA image is too large")
+    except httpx.TimeoutException:
+        raise NetworkTimeoutError("CAPTCHA image", timeout) from None
+    except httpx.HTTPError as exc:
+        raise NetworkError(f"the CAPTCHA image could not be fetched: {exc}") from None
+    return bytes(body)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+import ssl
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from onboard.core.errors import (
@@ -50,8 +52,8 @@ class Network(Protocol):
         """A connected, non-blocking TCP socket to host:port."""
         ...
 
-    def http_client(self, timeout: float) -> httpx.AsyncClient:
-        """An HTTP client whose connections take this route."""
+    def http_client(self, timeout: float, ca_file: Path | None = None) -> httpx.AsyncClient:
+        """An HTTP client whose connections take this route (system CAs, or `ca_file`)."""
         ...
 
 
@@ -141,7 +143,9 @@ class DirectNetwork:
             raise ConnectionRefusedError_(f"{host}:{port}", str(last))
         raise NetworkError(str(last) if last else f"{host}:{port}")
 
-    def http_client(self, timeout: float) -> httpx.AsyncClient:
+    def http_client(self, timeout: float, ca_file: Path | None = None) -> httpx.AsyncClient:
         import httpx  # imported late to keep start-up fast
 
-        return httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)
+        verify = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        return httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False,
+                                 verify=verify)

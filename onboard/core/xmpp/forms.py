@@ -112,6 +112,8 @@ class RegistrationForm:
     bob: dict[str, BobData] = field(default_factory=dict)
     already_registered: bool = False
     form_type: str = ""
+    # The CAPTCHA image fetched from its https link when the server sent none inline.
+    linked_image: BobData | None = None
 
     @property
     def captcha_field(self) -> FormField | None:
@@ -137,7 +139,7 @@ class RegistrationForm:
         for media in captcha.media:
             if media.uri.startswith("cid:") and media.uri[4:] in self.bob:
                 return self.bob[media.uri[4:]]
-        return None
+        return self.linked_image
 
     def captcha_urls(self) -> list[str]:
         """https URLs where the CAPTCHA can be seen (media URIs, `url`/fallback fields)."""

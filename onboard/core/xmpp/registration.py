@@ -39,6 +39,7 @@ from onboard.core.xmpp.connection import OnboardClient, endpoints_for
 from onboard.core.xmpp.forms import (
     NS_REGISTER,
     Answers,
+    BobData,
     RegistrationForm,
     build_submission,
     missing_required,
@@ -163,8 +164,26 @@ class RegistrationSession:
         if form.kind in ("web", "none"):
             await self.close()
             raise RegistrationClosedError(self.server.domain, form.web_url, form.instructions)
+        await self._fetch_linked_captcha(form)
         self.form = form
         return form
+
+    async def _fetch_linked_captcha(self, form: RegistrationForm) -> None:
+        """A CAPTCHA shown only by link: fetch the picture through the same route.
+
+        Not fatal when it fails: the link is still offered to open in a browser.
+        """
+        if form.captcha_field is None or form.captcha_image() is not None:
+            return
+        from onboard.core.captcha import fetch_image
+
+        for url in form.captcha_urls():
+            try:
+                data = await fetch_image(url, self.network, self.timeout, self.server.ca_file)
+            except OnboardError:
+                continue
+            form.linked_image = BobData(url, "image", data)
+            return
 
     async def submit(self, answers: Answers) -> RegisteredAccount:
         """Send the filled-in form. On success the credentials are on disk before this returns.
