@@ -36,3 +36,33 @@ def onboard_home(tmp_path_factory: pytest.TempPathFactory,
     home = tmp_path_factory.mktemp("onboard-home")
     monkeypatch.setenv("XMPP_ONBOARD_HOME", str(home))
     yield home
+
+
+@pytest.fixture(scope="session")
+def dns(prosody: ProsodyServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real DNS server with XMPP SRV records for the Prosody hosts (see test_srv.py)."""
+    import shutil
+
+    from tests.servers.dns import DnsServer
+
+    if shutil.which("dnsmasq") is None and not os.path.exists("/usr/sbin/dnsmasq"):
+        reason = "dnsmasq is not installed (apt-get install dnsmasq-base)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    records = [
+        # open.test: direct TLS preferred (priority 0), STARTTLS as the fallback.
+        f"_xmpps-client._tcp.open.test,localhost,{prosody.direct_tls_port},0,10",
+        f"_xmpp-client._tcp.open.test,localhost,{prosody.starttls_port},5,10",
+        # fields.test: only STARTTLS; a dead direct-TLS port comes first and must be skipped.
+        "_xmpps-client._tcp.fields.test,localhost,1,0,10",
+        f"_xmpp-client._tcp.fields.test,localhost,{prosody.starttls_port},5,10",
+        # gone.test: "." as the target: the service is decidedly not available.
+        "_xmpps-client._tcp.gone.test",
+        "_xmpp-client._tcp.gone.test",
+    ]
+    server = DnsServer(tmp_path_factory.mktemp("dns"), records).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -89,6 +89,24 @@ class DnsError(OnboardError):
         return _("Check the spelling of the server name and your internet connection.")
 
 
+class NoXmppServiceError(OnboardError):
+    condition = "no-xmpp-service"
+    exit_code = 7
+
+    def __init__(self, domain: str) -> None:
+        super().__init__()
+        self.domain = domain
+
+    @property
+    def message(self) -> str:
+        return _("{domain} does not offer chat accounts: its DNS says there is no XMPP "
+                 "service.").format(domain=self.domain)
+
+    @property
+    def hint(self) -> str:
+        return _("Check the spelling of the server name, or choose another server.")
+
+
 class ConnectionRefusedError_(OnboardError):
     condition = "connection-refused"
     exit_code = 7

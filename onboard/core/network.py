@@ -78,9 +78,16 @@ def order_srv(records: list[SrvRecord]) -> list[Endpoint]:
 
 
 class DirectNetwork:
-    """Plain connections from this machine, with DNS SRV discovery."""
+    """Plain connections from this machine, with DNS SRV discovery.
+
+    `nameservers` ("ip" or "ip:port") replaces the system's resolvers for SRV look-ups; the
+    tests use it to point discovery at a local DNS server.
+    """
 
     name = "direct"
+
+    def __init__(self, nameservers: list[str] | None = None) -> None:
+        self.nameservers = nameservers
 
     async def discover_xmpp(self, domain: str, timeout: float) -> list[Endpoint]:
         records: list[SrvRecord] = []
@@ -97,7 +104,7 @@ class DirectNetwork:
     async def _srv(self, name: str, direct_tls: bool, timeout: float) -> list[SrvRecord]:
         import aiodns  # slixmpp's own resolver library; imported late to keep start-up fast
 
-        resolver = aiodns.DNSResolver(timeout=timeout, tries=1)
+        resolver = aiodns.DNSResolver(nameservers=self.nameservers, timeout=timeout, tries=1)
         try:
             with warnings.catch_warnings():
                 # query() gives the plain SRV fields; its pycares-5 successor does not.

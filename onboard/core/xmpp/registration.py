@@ -25,6 +25,7 @@ from onboard.core.errors import (
     NameTakenError,
     NetworkTimeoutError,
     NotAcceptableError,
+    NoXmppServiceError,
     OnboardError,
     ProtocolError,
     RateLimitedError,
@@ -118,7 +119,7 @@ async def connect(server: ServerAddress, network: Network, *, purpose: str,
     """An encrypted stream to the server, ready for registration or logged in."""
     endpoints = await endpoints_for(server, network, timeout)
     if not endpoints:
-        raise RegistrationClosedError(server.domain, None, "no XMPP service for this domain")
+        raise NoXmppServiceError(server.domain)
     client = OnboardClient(jid or server.domain, password, server=server, network=network,
                            endpoints=endpoints, purpose=purpose)
     try:
