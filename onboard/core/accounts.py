@@ -44,12 +44,13 @@ def save(account: SavedAccount) -> Path:
     A pending account has a file of its own, so an attempt to register a name that turns out to
     be taken never touches the file of an account created earlier with that address.
     """
-    path = account_file(account.jid, pending=account.status == "pending")
     payload = {"format": FORMAT_VERSION, **asdict(account)}
     try:
+        path = account_file(account.jid, pending=account.status == "pending")
         write_private(path, json.dumps(payload, indent=2).encode("utf-8"))
     except OSError as exc:
-        raise StorageError(f"{path}: {exc.strerror or exc}") from None
+        where = exc.filename or paths.data_dir_hint()
+        raise StorageError(f"{where}: {exc.strerror or exc}") from None
     return path
 
 

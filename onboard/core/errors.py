@@ -396,14 +396,35 @@ class LoginFailedError(OnboardError):
 
 
 class StorageError(OnboardError):
+    """The credentials file could not be written.
+
+    `account_created` says whether the server had already created the account: before the
+    request is sent nothing is lost yet; after it, the password must be written down at once.
+    """
+
     condition = "storage-error"
     exit_code = 12
 
+    def __init__(self, detail: str | None = None, *, account_created: bool = False) -> None:
+        super().__init__(detail)
+        self.account_created = account_created
+
     @property
     def message(self) -> str:
+        if self.account_created:
+            return _("Your account was created, but its details could not be saved: "
+                     "{detail}").format(detail=self.detail)
         return _("The account details could not be saved: {detail}").format(detail=self.detail)
 
     @property
     def hint(self) -> str:
-        return _("Free some disk space or check the folder's permissions. Write the address and "
-                 "password down now so they are not lost.")
+        if self.account_created:
+            return _("Write the address and password down now so they are not lost. Then free "
+                     "some disk space or check the folder's permissions.")
+        return _("Nothing was sent to the server yet. Free some disk space or check the "
+                 "folder's permissions, then try again.")
+
+    def to_json(self) -> dict[str, object]:
+        data = super().to_json()
+        data["account_created"] = self.account_created
+        return data

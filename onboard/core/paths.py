@@ -28,6 +28,11 @@ def _private_dir(path: Path) -> Path:
     return path
 
 
+def data_dir_hint() -> str:
+    """Where the data folder is meant to be, without creating it (for messages)."""
+    return str(_base("data"))
+
+
 def data_dir() -> Path:
     return _private_dir(_base("data"))
 

@@ -74,3 +74,17 @@ def test_confirm_replaces_the_pending_file() -> None:
     path = accounts.confirm(pending)
     assert path.name == "g@example.org.json"
     assert [p.name for p in paths.accounts_dir().iterdir()] == ["g@example.org.json"]
+
+
+def test_an_unusable_data_folder_is_a_storage_error(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from onboard.core.errors import StorageError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("XMPP_ONBOARD_HOME", str(blocker / "home"))
+    with pytest.raises(StorageError) as caught:
+        accounts.save(accounts.SavedAccount(jid="h@example.org", password="x",
+                                            domain="example.org"))
+    assert "a-file" in caught.value.message
+    assert caught.value.exit_code == 12

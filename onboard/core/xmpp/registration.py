@@ -31,6 +31,7 @@ from onboard.core.errors import (
     RateLimitedError,
     RegistrationClosedError,
     ServerRefusedError,
+    StorageError,
 )
 from onboard.core.network import Network
 from onboard.core.text import one_line
@@ -226,7 +227,11 @@ class RegistrationSession:
         except BaseException:
             await self.close()
             raise
-        path = accounts.confirm(pending)
+        try:
+            path = accounts.confirm(pending)
+        except StorageError as error:
+            await self.close()
+            raise StorageError(error.detail, account_created=True) from None
         await self.close()
         return RegisteredAccount(jid, self.server.domain, path)
 

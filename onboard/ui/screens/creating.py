@@ -180,9 +180,10 @@ class CreatingScreen(WizardScreen[Outcome]):
                 choices.append(("open-web", _("Open the sign-up page")))
         else:
             choices = [retry, back, server]
-        if isinstance(error, StorageError):
+        if isinstance(error, StorageError) and error.account_created:
             # The only place besides the account step where the password can be shown: the
-            # file may not have been written, and the hint asks to write the password down.
+            # server created the account but the file could not be written, and the hint asks
+            # to write the password down.
             choices.append(("show-password", _("Show the password")))
         await self._show_error(error, choices)
 

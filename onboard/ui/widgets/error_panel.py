@@ -82,6 +82,17 @@ class ErrorPanel(Vertical):
     ErrorPanel.-with-qr .error-buttons {
         layout: vertical;
     }
+    /* Four choices do not fit one row at 80 columns: two rows of two. */
+    ErrorPanel.-many-choices .error-buttons {
+        layout: grid;
+        grid-size: 2;
+        grid-rows: auto;
+        grid-gutter: 0 1;
+    }
+    ErrorPanel.-many-choices .error-buttons Button {
+        width: 1fr;
+        margin-right: 0;
+    }
     """
 
     class Chosen(Message):
@@ -103,6 +114,8 @@ class ErrorPanel(Vertical):
         self.web_url = web_url_of(error)
         if self.web_url:
             self.add_class("-with-qr")
+        elif len(self.choices) > 3:
+            self.add_class("-many-choices")
 
     def compose(self) -> ComposeResult:
         if self.web_url:
