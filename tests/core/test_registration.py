@@ -269,3 +269,19 @@ async def test_cancelling_a_wait_closes_the_connection() -> None:
         await asyncio.wait_for(closed.wait(), 5)
     finally:
         listener.close()
+
+
+async def test_a_created_account_whose_file_cannot_be_written_is_not_lost(server, prosody) -> None:  # type: ignore[no-untyped-def]
+    """The final file cannot be written (a folder stands in its place): the error says the
+    account exists, and the pending file written before sending still holds the password."""
+    from onboard.core.errors import StorageError
+
+    name = fresh_name("zoe")
+    accounts.account_file(f"{name}@open.test").mkdir(parents=True)
+    with pytest.raises(StorageError) as caught:
+        await register(server("open.test"), {"username": [name], "password": [PASSWORD]})
+    assert caught.value.account_created is True
+    assert "created" in caught.value.message
+    assert prosody.user_exists("open.test", name)
+    pending = accounts.load(accounts.account_file(f"{name}@open.test", pending=True))
+    assert pending.password == PASSWORD
