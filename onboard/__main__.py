@@ -13,7 +13,7 @@ from onboard.i18n import _, set_language
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from onboard.cli import register
+    from onboard.cli import probe, register, servers
 
     parser = argparse.ArgumentParser(
         prog="xmpp-onboard",
@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_connection_options(assistant)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     register.add_parser(commands)
+    probe.add_parser(commands)
+    servers.add_parser(commands)
     return parser
 
 

@@ -16,6 +16,8 @@ Virtual hosts (all under `.test`):
 - `notls.test`: no STARTTLS offered at all (and PLAIN allowed in the clear, as a trap).
 - `expired.test`: registration open, but its certificate has expired.
 - `wronghost.test`: registration open, but its certificate is for `hosting.example`.
+- `selfsigned.test`: registration open, but its certificate is self-signed (for the right name,
+  not issued by the test CA).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ NOTLS = "notls.test"
 EXPIRED = "expired.test"
 WRONGHOST = "wronghost.test"
 WRONGHOST_CERT_NAME = "hosting.example"
+SELFSIGNED = "selfsigned.test"
 
 STARTUP_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
@@ -145,11 +148,12 @@ class ProsodyServer:
     """
 
     host = "127.0.0.1"
-    domains = (OPEN, FIELDS, CAPTCHA, RATELIMIT, CLOSED, NOTLS, EXPIRED, WRONGHOST)
+    domains = (OPEN, FIELDS, CAPTCHA, RATELIMIT, CLOSED, NOTLS, EXPIRED, WRONGHOST, SELFSIGNED)
     # Hosts whose registration is open (stream feature advertised).
-    registration_domains = (OPEN, FIELDS, CAPTCHA, RATELIMIT, NOTLS, EXPIRED, WRONGHOST)
+    registration_domains = (OPEN, FIELDS, CAPTCHA, RATELIMIT, NOTLS, EXPIRED, WRONGHOST,
+                            SELFSIGNED)
     # Hosts that exist to make certificate checks fail, by the name of the failure.
-    tls_cases = ("expired", "wronghost")
+    tls_cases = ("expired", "wronghost", "selfsigned")
 
     def __init__(self, workdir: Path | str, *, captcha_answer: str | None = None) -> None:
         self.workdir = Path(workdir)
@@ -297,6 +301,9 @@ class ProsodyServer:
         for domain in self.domains:
             if domain == NOTLS:
                 continue
+            if domain == SELFSIGNED:
+                self._write_self_signed(domain)
+                continue
             if domain == EXPIRED:
                 leaf = ca.issue_cert(domain, not_before=now - dt.timedelta(days=30),
                                      not_after=now - dt.timedelta(days=1),
@@ -309,6 +316,35 @@ class ProsodyServer:
             cert_path, key_path = self.cert_paths(domain)
             cert_path.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
             leaf.private_key_pem.write_to_path(str(key_path))
+
+    def _write_self_signed(self, domain: str) -> None:
+        """A certificate for `domain` signed by its own key: valid name and dates, no CA."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=365))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .sign(key, hashes.SHA256())
+        )
+        cert_path, key_path = self.cert_paths(domain)
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        ))
 
     def cert_paths(self, domain: str) -> tuple[Path, Path]:
         return self.cert_dir / f"{domain}.crt", self.cert_dir / f"{domain}.key"
@@ -393,5 +429,9 @@ VirtualHost "{EXPIRED}"
 
 VirtualHost "{WRONGHOST}"
   {self._ssl(WRONGHOST)}
+  allow_registration = true
+
+VirtualHost "{SELFSIGNED}"
+  {self._ssl(SELFSIGNED)}
   allow_registration = true
 """

@@ -80,12 +80,13 @@ async def test_notls_host_offers_no_starttls(prosody: ProsodyServer) -> None:
 @pytest.mark.parametrize(("domain", "message"), [
     ("expired.test", "certificate has expired"),
     ("wronghost.test", "Hostname mismatch"),
+    ("selfsigned.test", "self-signed certificate"),
     ("open.test", "unable to get local issuer certificate"),  # no test CA given
 ])
 async def test_bad_certificates_fail_verification(prosody: ProsodyServer, domain: str,
                                                   message: str, direct_tls: bool) -> None:
     ca_file = None if domain == "open.test" else prosody.ca_file
-    assert {"expired", "wronghost"} <= set(prosody.tls_cases)
+    assert {"expired", "wronghost", "selfsigned"} <= set(prosody.tls_cases)
     with pytest.raises(ssl.SSLCertVerificationError) as caught:
         await connect(prosody, domain, direct_tls=direct_tls, ca_file=ca_file)
     assert message in str(caught.value)

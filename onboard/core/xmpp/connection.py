@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import ssl
 import xml.etree.ElementTree as ET
 from typing import Any, ClassVar
@@ -93,12 +94,13 @@ class OnboardClient(slixmpp.ClientXMPP):
         endpoints: list[Endpoint],
         purpose: str,
     ) -> None:
-        super().__init__(jid, password)
+        # Handing slixmpp our context spares it building (and discarding) a default one: each
+        # loads the system CA store, tens of milliseconds of CPU per client.
+        super().__init__(jid, password, ssl_context=ssl_context_for(server))
         self.target = server
         self.route = network
         self.endpoints = endpoints
         self.purpose = purpose
-        self.ssl_context = ssl_context_for(server)
         self.enable_plaintext = False
         self.connected_endpoint: Endpoint | None = None
         self._upgrading_to_tls = False
@@ -196,6 +198,20 @@ class OnboardClient(slixmpp.ClientXMPP):
             self.connected_endpoint = endpoint
             return
         self.fail(last_error)
+
+    def tls_facts(self) -> tuple[str | None, dt.datetime | None]:
+        """Read-only: the negotiated TLS version and the leaf certificate's notAfter (UTC)."""
+        ssl_object = None if self.transport is None else self.transport.get_extra_info(
+            "ssl_object")
+        if ssl_object is None:
+            return None, None
+        expires = None
+        not_after = (ssl_object.getpeercert() or {}).get("notAfter")
+        if isinstance(not_after, str):
+            with contextlib.suppress(ValueError):
+                expires = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), dt.UTC)
+        version = ssl_object.version()
+        return (str(version) if version else None), expires
 
     def is_encrypted(self) -> bool:
         return self.transport is not None and (

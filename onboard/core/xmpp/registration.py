@@ -33,7 +33,7 @@ from onboard.core.errors import (
     ServerRefusedError,
     StorageError,
 )
-from onboard.core.network import Network
+from onboard.core.network import Endpoint, Network
 from onboard.core.text import one_line
 from onboard.core.validation import normalize_username, suggest_usernames, username_problem
 from onboard.core.xmpp.address import ServerAddress
@@ -116,9 +116,14 @@ async def _race(client: OnboardClient, work: Awaitable[T], timeout: float, step:
 
 async def connect(server: ServerAddress, network: Network, *, purpose: str,
                   jid: str | None = None, password: str = "",
-                  timeout: float = CONNECT_TIMEOUT) -> OnboardClient:
-    """An encrypted stream to the server, ready for registration or logged in."""
-    endpoints = await endpoints_for(server, network, timeout)
+                  timeout: float = CONNECT_TIMEOUT,
+                  endpoints: list[Endpoint] | None = None) -> OnboardClient:
+    """An encrypted stream to the server, ready for registration or logged in.
+
+    `endpoints` skips discovery when the caller already has them.
+    """
+    if endpoints is None:
+        endpoints = await endpoints_for(server, network, timeout)
     if not endpoints:
         raise NoXmppServiceError(server.domain)
     client = OnboardClient(jid or server.domain, password, server=server, network=network,
@@ -130,6 +135,22 @@ async def connect(server: ServerAddress, network: Network, *, purpose: str,
         await client.close()
         raise
     return client
+
+
+async def request_form(client: OnboardClient, domain: str, timeout: float) -> RegistrationForm:
+    """Ask for the registration form: an IQ get, which creates nothing. Leaves `client` open.
+
+    Raises the mapped `OnboardError` when the server refuses or does not answer in time.
+    """
+    query = ET.Element(f"{{{NS_REGISTER}}}query")
+    try:
+        reply = await _race(client, client.send_register_iq("get", query, timeout), timeout,
+                            "registration form")
+    except IqError as error:
+        raise error_from_iq(error, domain=domain, username="", form=None) from None
+    except IqTimeout:
+        raise NetworkTimeoutError("registration form", timeout) from None
+    return parse_registration(domain, reply)
 
 
 class RegistrationSession:
@@ -147,22 +168,11 @@ class RegistrationSession:
         """Connect and ask for the form. Raises when the server does not take registrations."""
         self.client = await connect(self.server, self.network, purpose="register",
                                     timeout=self.timeout)
-        client = self.client
         try:
-            query = ET.Element(f"{{{NS_REGISTER}}}query")
-            reply = await _race(client, client.send_register_iq("get", query, self.timeout),
-                                self.timeout, "registration form")
-        except IqError as error:
-            await self.close()
-            raise error_from_iq(error, domain=self.server.domain, username="",
-                                form=None) from None
-        except IqTimeout:
-            await self.close()
-            raise NetworkTimeoutError("registration form", self.timeout) from None
+            form = await request_form(self.client, self.server.domain, self.timeout)
         except BaseException:
             await self.close()
             raise
-        form = parse_registration(self.server.domain, reply)
         if form.kind in ("web", "none"):
             await self.close()
             raise RegistrationClosedError(self.server.domain, form.web_url, form.instructions)

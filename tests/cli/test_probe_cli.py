@@ -1,0 +1,138 @@
+"""`xmpp-onboard probe` as a script runs it: a real process against the real Prosody."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COMMAND = str(Path(sys.executable).parent / "xmpp-onboard")
+pytestmark = pytest.mark.prosody
+JSON_KEYS = {"domain", "reachable", "endpoint", "tls", "registration", "sasl_mechanisms",
+             "channel_binding", "rtt_ms", "error", "condition"}
+
+
+def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XMPP_ONBOARD_HOME": str(home), "LANG": "C.UTF-8"}
+    env.pop("LANGUAGE", None)
+    return subprocess.run([COMMAND, "probe", *args], capture_output=True, text=True, env=env,
+                          timeout=60, start_new_session=True, stdin=subprocess.DEVNULL)
+
+
+def target(prosody, domain: str, *, direct_tls: bool = False) -> list[str]:  # type: ignore[no-untyped-def]
+    port = prosody.direct_tls_port if direct_tls else prosody.starttls_port
+    args = [domain, "--host", prosody.host, "--port", str(port), "--ca-file",
+            str(prosody.ca_file)]
+    return [*args, "--direct-tls"] if direct_tls else args
+
+
+def test_help_documents_the_exit_status(onboard_home: Path) -> None:
+    result = run("--help", home=onboard_home)
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "--json" in text and "--direct-tls" in text and "--ca-file" in text
+    assert "Exit status: 0" in text and "8 certificate problem" in text
+    main_help = subprocess.run([COMMAND, "--help"], capture_output=True, text=True, timeout=60)
+    assert "probe" in main_help.stdout
+
+
+def test_open_host_report(prosody, onboard_home: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run(*target(prosody, "open.test"), home=onboard_home)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Server: open.test" in out
+    assert f"Reachable: yes, at {prosody.host}:{prosody.starttls_port} (STARTTLS)" in out
+    assert "TLS: valid certificate, TLSv1." in out and "expires on 3000-01-01" in out
+    assert "Account creation in the app: yes" in out
+    assert "Form fields: username, password" in out and "CAPTCHA: no" in out
+    assert "Login methods (SASL): " in out and "SCRAM-SHA-1" in out
+    assert "Channel binding: " in out and "2023" in out
+    assert "Round trip: " in out and " ms" in out
+    assert "Problem" not in out and result.stderr == ""
+
+
+def test_open_host_json_over_direct_tls(prosody, onboard_home: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run(*target(prosody, "open.test", direct_tls=True), "--json", home=onboard_home)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == JSON_KEYS
+    assert data["reachable"] is True and data["condition"] is None and data["error"] is None
+    assert data["endpoint"] == {"host": prosody.host, "port": prosody.direct_tls_port,
+                                "direct_tls": True}
+    assert data["tls"]["valid"] is True and data["tls"]["error"] is None
+    assert data["tls"]["version"] in ("TLSv1.2", "TLSv1.3")
+    assert data["tls"]["expires"].startswith("3000-01-01T")
+    assert data["registration"] == {"advertised": True, "fields": ["username", "password"],
+                                    "captcha": False, "web_url": None}
+    assert data["channel_binding"] is any(m.endswith("-PLUS") for m in data["sasl_mechanisms"])
+    assert isinstance(data["rtt_ms"], float)
+
+
+def test_closed_registration_is_reported_with_status_0(prosody, onboard_home: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run(*target(prosody, "closed.test"), "--json", home=onboard_home)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["condition"] == "registration-closed"
+    assert data["registration"]["advertised"] is False and data["tls"]["valid"] is True
+    human = run(*target(prosody, "closed.test"), home=onboard_home)
+    assert "Account creation in the app: no" in human.stdout
+    assert "Problem: closed.test does not allow" in human.stdout
+
+
+@pytest.mark.parametrize(("domain", "direct_tls", "words"), [
+    ("expired.test", False, "has expired"),
+    ("wronghost.test", True, "certificate is for another name"),
+    ("selfsigned.test", False, "self-signed"),
+])
+def test_certificate_problems_exit_8(prosody, onboard_home: Path, domain: str,  # type: ignore[no-untyped-def]
+                                     direct_tls: bool, words: str) -> None:
+    result = run(*target(prosody, domain, direct_tls=direct_tls), home=onboard_home)
+    assert result.returncode == 8
+    assert "TLS: NOT secure." in result.stdout and words in result.stdout
+    assert "Login methods" not in result.stdout  # nothing was asked over that connection
+    if direct_tls:
+        assert "Seen without trusting it" in result.stdout
+
+
+def test_expired_json_names_the_reason(prosody, onboard_home: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run(*target(prosody, "expired.test", direct_tls=True), "--json",
+                 home=onboard_home)
+    assert result.returncode == 8
+    data = json.loads(result.stdout)
+    assert data["condition"] == "tls-failure" and data["reachable"] is True
+    assert data["tls"]["valid"] is False and "expired" in data["tls"]["error"]
+    assert data["tls"]["expires"] is not None
+
+
+def test_no_tls_exits_9(prosody, onboard_home: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("notls.test", "--host", prosody.host, "--port", str(prosody.notls_port),
+                 "--json", home=onboard_home)
+    assert result.returncode == 9
+    data = json.loads(result.stdout)
+    assert data["condition"] == "no-tls" and "encrypted" in data["error"]
+
+
+def test_refused_port_exits_7(onboard_home: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run("open.test", "--host", "127.0.0.1", "--port", str(port), home=onboard_home)
+    assert result.returncode == 7
+    assert "Reachable: no" in result.stdout and "refused" in result.stdout
+    as_json = run("open.test", "--host", "127.0.0.1", "--port", str(port), "--json",
+                  home=onboard_home)
+    assert as_json.returncode == 7
+    assert json.loads(as_json.stdout)["condition"] == "connection-refused"
+
+
+def test_invalid_input_exits_2(onboard_home: Path) -> None:
+    result = run("not a domain", "--json", home=onboard_home)
+    assert result.returncode == 2
+    assert json.loads(result.stdout)["error"]["condition"] == "invalid-input"
+    assert run("open.test", "--port", "70000", home=onboard_home).returncode == 2
+    assert run("open.test", "--timeout", "0", home=onboard_home).returncode == 2

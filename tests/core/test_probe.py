@@ -1,0 +1,453 @@
+"""Live server probes against the real Prosody (tests/servers/prosody.py) and dnsmasq."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+import ssl
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from onboard.core.errors import TlsError
+from onboard.core.network import DirectNetwork, Endpoint
+from onboard.core.probe import (
+    ProbeCache,
+    ProbeResult,
+    certificate_not_after,
+    has_channel_binding,
+    probe,
+    probe_many,
+)
+from onboard.core.xmpp.address import ServerAddress
+
+pytestmark = pytest.mark.prosody
+
+JSON_KEYS = {"domain", "reachable", "endpoint", "tls", "registration", "sasl_mechanisms",
+             "channel_binding", "rtt_ms", "error", "condition"}
+
+
+@pytest.fixture
+def server(prosody):  # type: ignore[no-untyped-def]
+    def make(domain: str, *, direct_tls: bool = False, ca: bool = True,
+             port: int | None = None) -> ServerAddress:
+        chosen = port or (prosody.direct_tls_port if direct_tls else prosody.starttls_port)
+        return ServerAddress(domain, prosody.host, chosen, direct_tls,
+                             prosody.ca_file if ca else None)
+    return make
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def account_files(prosody) -> list[Path]:  # type: ignore[no-untyped-def]
+    return sorted(prosody.data_dir.glob("*/accounts/*.dat"))
+
+
+class CountingNetwork(DirectNetwork):
+    """The direct route, counting the sockets it opens (every probe socket must come here)."""
+
+    def __init__(self, nameservers: list[str] | None = None) -> None:
+        super().__init__(nameservers)
+        self.attempts = 0
+        self.opened = 0
+
+    async def open_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        self.attempts += 1
+        sock = await super().open_socket(host, port, timeout)
+        self.opened += 1
+        return sock
+
+
+_connects: list[object] | None = None  # collects socket.connect events while a test listens
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if event == "socket.connect" and _connects is not None:
+        _connects.append(args[1])
+
+
+sys.addaudithook(_audit)
+
+
+def assert_json_shape(result: ProbeResult) -> dict[str, object]:
+    data = result.to_json()
+    assert set(data) == JSON_KEYS
+    assert set(data["tls"]) == {"valid", "version", "expires", "error"}  # type: ignore[arg-type]
+    assert set(data["registration"]) == {  # type: ignore[arg-type]
+        "advertised", "fields", "captcha", "web_url"}
+    return data
+
+
+# --- hosts that work ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("direct_tls", [False, True], ids=["starttls", "direct-tls"])
+async def test_open_host(server, prosody, direct_tls: bool) -> None:  # type: ignore[no-untyped-def]
+    address = server("open.test", direct_tls=direct_tls)
+    result = await probe(address, DirectNetwork(), timeout=10)
+    expected = Endpoint(prosody.host, address.port, direct_tls)
+    assert result.reachable and result.endpoint == expected and result.endpoints == [expected]
+    assert result.tls.valid and result.tls.error is None and result.tls.reason is None
+    assert result.tls.version in ("TLSv1.2", "TLSv1.3")
+    assert result.tls.expires is not None and result.tls.expires > dt.datetime.now(dt.UTC)
+    # The fixture's certificates come from trustme, valid until 3000-01-01.
+    assert result.tls.expires.year == 3000
+    assert result.registration.advertised
+    assert result.registration.fields[:2] == ["username", "password"]
+    assert not result.registration.captcha and result.registration.web_url is None
+    assert result.registration.error is None
+    assert "SCRAM-SHA-1" in result.sasl_mechanisms
+    # What Prosody 0.12 really does: SCRAM-SHA-1-PLUS uses tls-unique, which TLS 1.3 lacks,
+    # so with TLS 1.3 there is no -PLUS mechanism and hence no channel binding.
+    plus = [m for m in result.sasl_mechanisms if m.endswith("-PLUS")]
+    assert result.channel_binding is bool(plus)
+    if result.tls.version == "TLSv1.3":
+        assert not plus
+    assert result.rtt_ms is not None and 0 < result.rtt_ms < 5000
+    assert (result.error, result.condition, result.exit_code) == (None, None, 0)
+    data = assert_json_shape(result)
+    assert data["endpoint"] == {"host": prosody.host, "port": address.port,
+                                "direct_tls": direct_tls}
+    assert data["tls"]["expires"].startswith("3000-01-01T")  # type: ignore[index]
+
+
+async def test_tls_1_2_offers_channel_binding(server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With TLS 1.2 Prosody adds SCRAM-SHA-1-PLUS: channel_binding follows the mechanisms."""
+    from onboard.core.xmpp import connection
+
+    original = connection.ssl_context_for
+
+    def tls12(address: ServerAddress) -> ssl.SSLContext:
+        context = original(address)
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        return context
+
+    monkeypatch.setattr(connection, "ssl_context_for", tls12)
+    result = await probe(server("open.test"), DirectNetwork(), timeout=10)
+    assert result.tls.version == "TLSv1.2"
+    assert "SCRAM-SHA-1-PLUS" in result.sasl_mechanisms
+    assert result.channel_binding is True
+
+
+async def test_closed_host(server) -> None:  # type: ignore[no-untyped-def]
+    result = await probe(server("closed.test"), DirectNetwork(), timeout=10)
+    assert result.reachable and result.tls.valid
+    assert not result.registration.advertised and result.registration.fields == []
+    assert result.registration.error is not None
+    assert "closed.test" in result.registration.error
+    assert result.condition == "registration-closed"
+    assert result.error is not None and "closed.test" in result.error
+    assert result.exit_code == 0  # the server itself is fine: reached over verified TLS
+    assert result.sasl_mechanisms  # login still works there
+
+
+async def test_captcha_host(server) -> None:  # type: ignore[no-untyped-def]
+    result = await probe(server("captcha.test"), DirectNetwork(), timeout=10)
+    assert result.registration.advertised and result.registration.captcha
+    assert "ocr" in result.registration.fields
+    assert result.error is None
+
+
+async def test_fields_host_lists_its_extra_fields(server) -> None:  # type: ignore[no-untyped-def]
+    result = await probe(server("fields.test", direct_tls=True), DirectNetwork(), timeout=10)
+    assert {"username", "password", "email", "reason"} <= set(result.registration.fields)
+    assert "FORM_TYPE" not in result.registration.fields  # hidden
+    assert not result.registration.captcha
+
+
+# --- certificate and TLS problems -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("direct_tls", [False, True], ids=["starttls", "direct-tls"])
+@pytest.mark.parametrize(("domain", "reason"), [
+    ("expired.test", "expired"),
+    ("wronghost.test", "wrong-host"),
+    ("selfsigned.test", "self-signed"),
+])
+async def test_bad_certificates_are_named(server, prosody, domain: str, reason: str,  # type: ignore[no-untyped-def]
+                                          direct_tls: bool) -> None:
+    address = server(domain, direct_tls=direct_tls)
+    result = await probe(address, DirectNetwork(), timeout=10)
+    assert result.reachable  # at the TCP level
+    assert result.endpoint == Endpoint(prosody.host, address.port, direct_tls)
+    assert result.rtt_ms is not None
+    assert not result.tls.valid and result.tls.reason == reason
+    assert result.tls.error == TlsError(domain, reason).message
+    assert (result.condition, result.exit_code) == ("tls-failure", 8)
+    assert result.error is not None and result.error.startswith(result.tls.error)
+    # Nothing XMPP went over the unverified connection: no features, no form.
+    assert result.sasl_mechanisms == [] and not result.registration.advertised
+    assert result.registration.fields == []
+    now = dt.datetime.now(dt.UTC)
+    if direct_tls:  # read from a bare, unverified handshake
+        assert result.tls.version in ("TLSv1.2", "TLSv1.3")
+        assert result.tls.expires is not None
+        assert (result.tls.expires < now) is (reason == "expired")
+    else:  # STARTTLS: that would need an XMPP stream, so it is not read
+        assert result.tls.expires is None and result.tls.version is None
+    assert_json_shape(result)
+
+
+async def test_certificate_from_an_unknown_authority(server) -> None:  # type: ignore[no-untyped-def]
+    result = await probe(server("open.test", ca=False), DirectNetwork(), timeout=10)
+    assert not result.tls.valid and result.tls.reason == "untrusted"
+    assert result.exit_code == 8
+
+
+async def test_no_tls(server, prosody) -> None:  # type: ignore[no-untyped-def]
+    result = await probe(server("notls.test", port=prosody.notls_port), DirectNetwork(),
+                         timeout=10)
+    assert result.reachable
+    assert not result.tls.valid and result.tls.reason == "no-tls"
+    assert result.tls.error is not None and "encrypted" in result.tls.error
+    assert result.error is not None and "encrypted" in result.error
+    assert (result.condition, result.exit_code) == ("no-tls", 9)
+    assert result.sasl_mechanisms == []  # the PLAIN offered in the clear is not even recorded
+
+
+# --- not reachable --------------------------------------------------------------------------
+
+
+async def test_closed_port(server) -> None:  # type: ignore[no-untyped-def]
+    port = closed_port()
+    result = await probe(server("open.test", port=port), DirectNetwork(), timeout=10)
+    assert not result.reachable and result.endpoint is None and result.rtt_ms is None
+    assert result.endpoints == [Endpoint("127.0.0.1", port)]
+    assert not result.tls.valid and result.tls.error is None
+    assert (result.condition, result.exit_code) == ("connection-refused", 7)
+    assert result.error is not None and "refused" in result.error
+    assert assert_json_shape(result)["endpoint"] is None
+
+
+async def test_unknown_host_name() -> None:
+    result = await probe(ServerAddress("open.test", "does-not-exist.invalid", 5222),
+                         DirectNetwork(), timeout=10)
+    assert not result.reachable and result.condition == "dns-failure"
+    assert result.error is not None and "does-not-exist.invalid" in result.error
+
+
+async def test_silent_server_times_out_with_the_facts_so_far() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1 << 16)
+        await asyncio.sleep(30)
+
+    listener = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        result = await probe(ServerAddress("open.test", "127.0.0.1", port), DirectNetwork(),
+                             timeout=1.0)
+        assert loop.time() - started < 4
+    finally:
+        listener.close()
+    assert result.reachable and not result.tls.valid
+    assert (result.condition, result.exit_code) == ("timeout", 7)
+
+
+# --- discovery ------------------------------------------------------------------------------
+
+
+async def test_srv_discovery_finds_the_endpoint(dns, prosody) -> None:  # type: ignore[no-untyped-def]
+    network = DirectNetwork([dns.nameserver])
+    result = await probe(ServerAddress("open.test", ca_file=prosody.ca_file), network,
+                         timeout=10)
+    assert result.endpoints == [Endpoint("localhost", prosody.direct_tls_port, True),
+                                Endpoint("localhost", prosody.starttls_port, False)]
+    assert result.endpoint == result.endpoints[0]  # XEP-0368 direct TLS first
+    assert result.tls.valid and result.registration.advertised and result.exit_code == 0
+
+
+async def test_srv_discovery_skips_a_dead_endpoint(dns, prosody) -> None:  # type: ignore[no-untyped-def]
+    network = DirectNetwork([dns.nameserver])
+    result = await probe(ServerAddress("fields.test", ca_file=prosody.ca_file), network,
+                         timeout=10)
+    assert result.endpoints[0] == Endpoint("localhost", 1, True)
+    assert result.endpoint == Endpoint("localhost", prosody.starttls_port, False)
+    assert result.tls.valid and "email" in result.registration.fields
+
+
+async def test_srv_says_no_service(dns) -> None:  # type: ignore[no-untyped-def]
+    result = await probe(ServerAddress("gone.test"), DirectNetwork([dns.nameserver]), timeout=5)
+    assert not result.reachable and result.endpoints == []
+    assert (result.condition, result.exit_code) == ("no-xmpp-service", 7)
+
+
+# --- nothing is created ---------------------------------------------------------------------
+
+
+async def test_probing_never_creates_an_account(server, prosody) -> None:  # type: ignore[no-untyped-def]
+    before = account_files(prosody)
+    network = CountingNetwork()
+    targets = [server(d, direct_tls=t) for d in prosody.domains for t in (False, True)]
+    results = await probe_many(targets, network, timeout=10)
+    assert len(results) == len(targets)
+    assert account_files(prosody) == before
+    assert network.opened >= len(targets)  # every socket came from the network object
+    # The forms were fetched (so the check is real), just never sent back.
+    assert all("username" in r.registration.fields for r in results
+               if r.domain == "open.test")
+
+
+async def test_every_connection_goes_through_the_network_object(server, prosody) -> None:  # type: ignore[no-untyped-def]
+    """Python's audit hook sees every connect in the process: the probes make no other."""
+    global _connects
+    network = CountingNetwork()
+    targets = [server(d, direct_tls=t) for d in ("open.test", "expired.test", "notls.test")
+               for t in (False, True)]
+    _connects = []
+    try:
+        await probe_many(targets, network, timeout=10)
+        seen = list(_connects)
+    finally:
+        _connects = None
+    # One connect per probe, plus the certificate peeks for the two failing direct-TLS
+    # certificates (expired.test; notls.test, whose direct-TLS port shows another host's).
+    assert network.attempts == len(targets) + 2
+    assert len(seen) == network.attempts
+    assert all(address[0] == prosody.host for address in seen)  # type: ignore[index]
+
+
+# --- many at once ---------------------------------------------------------------------------
+
+
+async def test_probe_many_reports_each_result_once(server, prosody) -> None:  # type: ignore[no-untyped-def]
+    targets = [server(d, direct_tls=t) for d in prosody.domains for t in (False, True)]
+    targets.append(server("open.test", port=closed_port()))
+    seen: list[ProbeResult] = []
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    results = await probe_many(targets, DirectNetwork(), concurrency=8, timeout=10,
+                               on_result=seen.append)
+    elapsed = loop.time() - started
+    assert [r.server for r in results] == targets  # in the order given
+    assert sorted(map(id, seen)) == sorted(map(id, results))  # each reported exactly once
+    by_target = {(r.domain, r.server.direct_tls, r.server.port): r  # type: ignore[union-attr]
+                 for r in results}
+    assert by_target[("open.test", False, prosody.starttls_port)].ok
+    assert by_target[("captcha.test", True, prosody.direct_tls_port)].registration.captcha
+    assert by_target[("closed.test", False, prosody.starttls_port)].condition == (
+        "registration-closed")
+    assert by_target[("expired.test", True, prosody.direct_tls_port)].tls.reason == "expired"
+    assert by_target[("selfsigned.test", False, prosody.starttls_port)].tls.reason == (
+        "self-signed")
+    assert by_target[("notls.test", False, prosody.notls_port)].condition == "no-tls"
+    assert by_target[("open.test", False, targets[-1].port)].condition == "connection-refused"
+    assert elapsed < 10
+
+
+async def test_cancelling_probe_many_closes_every_connection() -> None:
+    """Silent servers (plain and direct TLS): cancel while every probe waits; all sockets close."""
+    accepted = 0
+    everyone_in = asyncio.Event()
+    closed = 0
+    all_closed = asyncio.Event()
+    count = 6
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted, closed
+        accepted += 1
+        if accepted == count:
+            everyone_in.set()
+        try:
+            while await reader.read(1 << 16):
+                pass
+        except ConnectionError:
+            pass
+        closed += 1
+        if closed == count:
+            all_closed.set()
+        writer.close()
+
+    listener = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    targets = [ServerAddress(f"s{i}.test", "127.0.0.1", port, direct_tls=i % 2 == 1)
+               for i in range(count)]
+    seen: list[ProbeResult] = []
+    try:
+        task = asyncio.ensure_future(probe_many(targets, DirectNetwork(), concurrency=count,
+                                                timeout=60, on_result=seen.append))
+        await asyncio.wait_for(everyone_in.wait(), 10)
+        await asyncio.sleep(0.2)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert loop.time() - started < 3
+        await asyncio.wait_for(all_closed.wait(), 5)
+    finally:
+        listener.close()
+    assert seen == []
+
+
+async def test_probe_many_with_a_cache_probes_once(server) -> None:  # type: ignore[no-untyped-def]
+    network = CountingNetwork()
+    cache = ProbeCache()
+    targets = [server("open.test"), server("captcha.test")]
+    first = await probe_many(targets, network, timeout=10, cache=cache)
+    opened = network.opened
+    seen: list[ProbeResult] = []
+    again = await probe_many(targets, network, timeout=10, cache=cache, on_result=seen.append)
+    assert network.opened == opened
+    assert again == first and len(seen) == 2
+
+
+def test_concurrency_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        asyncio.run(probe_many([], DirectNetwork(), concurrency=0))
+
+
+# --- pieces without a server ----------------------------------------------------------------
+
+
+def test_cache_expires_results_with_an_injected_clock() -> None:
+    now = [1000.0]
+    clock: Callable[[], float] = lambda: now[0]  # noqa: E731
+    cache = ProbeCache(ttl=300, error_ttl=30, clock=clock)
+    good_address = ServerAddress("good.test")
+    bad_address = ServerAddress("bad.test", "127.0.0.1", 1)
+    good = ProbeResult("good.test", server=good_address, reachable=True)
+    bad = ProbeResult("bad.test", server=bad_address, condition="connection-refused",
+                      exit_code=7)
+    cache.put(good)
+    cache.put(bad)
+    assert cache.get(good_address) is good and cache.get(bad_address) is bad
+    assert cache.get(ServerAddress("good.test", "127.0.0.1", 1)) is None  # another address
+    now[0] += 31
+    assert cache.get(bad_address) is None  # problems are kept only briefly
+    assert cache.get(good_address) is good
+    now[0] += 270
+    assert cache.get(good_address) is None
+    cache.put(good)
+    assert len(cache) == 1
+    cache.clear()
+    assert cache.get(good_address) is None and len(cache) == 0
+
+
+def test_channel_binding_means_a_plus_mechanism() -> None:
+    assert has_channel_binding(["SCRAM-SHA-1", "SCRAM-SHA-256-PLUS"])
+    assert has_channel_binding(["scram-sha-1-plus"])
+    assert not has_channel_binding(["SCRAM-SHA-1", "PLAIN"])
+    assert not has_channel_binding([])
+
+
+def test_certificate_dates_are_read_from_der(prosody) -> None:  # type: ignore[no-untyped-def]
+    """UTCTime (the expired certificate) and GeneralizedTime (trustme's year 3000)."""
+    from cryptography import x509
+
+    for domain in ("expired.test", "open.test", "selfsigned.test"):
+        pem = prosody.cert_paths(domain)[0].read_text()
+        der = ssl.PEM_cert_to_DER_cert(pem)
+        expected = x509.load_der_x509_certificate(der).not_valid_after_utc
+        assert certificate_not_after(der) == expected
+    assert certificate_not_after(b"") is None
+    assert certificate_not_after(b"\x30\x82\xff\xff\x30") is None
