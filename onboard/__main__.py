@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
 
     silence_libraries()
     if args.ca_file is not None and not args.ca_file.is_file():
-        sys.stderr.write(_("Error: the CA file {path} does not exist.").format(path=args.ca_file)
+        sys.stderr.write(_("Error: {line}").format(
+            line=_("The CA file {path} does not exist.").format(path=args.ca_file))
                          + "\n")
         return 2
     try:
@@ -59,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
         report = save_crash_report(error)
         sys.stderr.write(_("Unexpected problem ({kind}). Details were saved to {path}; please "
-                           "report them.").format(kind=type(error).__name__, path=report)
+                           "show them to the person helping you or report them to the "
+                           "project.").format(kind=type(error).__name__, path=report)
                          + "\n")
         return 1
 

@@ -51,7 +51,7 @@ def _ask_field(terminal: Terminal, field: FormField) -> list[str]:
     if field.desc:
         terminal.say(field.desc) if terminal.interactive else None
     if field.type == "boolean":
-        value = terminal.ask(f"{label} [y/N]: ", hint).strip().lower()
+        value = terminal.ask(f"{label} {_('[y/N]')}: ", hint).strip().lower()
         return ["1" if value in ("y", "yes", "j", "ja", "1", "true") else "0"]
     if field.type in ("list-single", "list-multi") and field.options:
         for index, option in enumerate(field.options, 1):

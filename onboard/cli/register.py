@@ -116,7 +116,7 @@ def _ask_password(terminal: Terminal) -> tuple[str, bool]:
             continue
         if terminal.ask_secret(_("Repeat the password: "), hint) == typed:
             return typed, False
-        terminal.say(_("The two passwords differ. Try again."))
+        terminal.say(_("The two passwords are not the same."))
 
 
 async def _register(args: argparse.Namespace, terminal: Terminal) -> int:
@@ -177,5 +177,5 @@ async def _register(args: argparse.Namespace, terminal: Terminal) -> int:
     if login_error is not None:
         print(login_error.message + " " + login_error.hint)
     else:
-        print(_("Logging in with it worked."))
+        print(_("Logging in with the new account worked."))
     return 0

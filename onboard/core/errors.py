@@ -17,7 +17,7 @@ def with_server_text(message: str, server_text: str) -> str:
     said = server_text.strip().rstrip(".").lower()
     if not said or said in message.lower():
         return message
-    return message + " " + _("It said: “{text}”").format(text=server_text)
+    return message + " " + _("The server said: “{text}”").format(text=server_text)
 
 
 class OnboardError(Exception):
@@ -327,7 +327,8 @@ class RegistrationClosedError(ServerRefusedError):
     @property
     def hint(self) -> str:
         if self.web_url:
-            return _("You can sign up on its web page instead: {url}").format(url=self.web_url)
+            return _("You can sign up on the server's web page instead: {url}").format(
+                url=self.web_url)
         return _("Choose another server.")
 
     def to_json(self) -> dict[str, object]:
@@ -342,8 +343,8 @@ class RateLimitedError(ServerRefusedError):
 
     @property
     def message(self) -> str:
-        return _("The server allows only a few new accounts per network in a while, and that "
-                 "limit has been reached.")
+        return _("The server allows only a few new accounts from one network within a short "
+                 "time, and that limit has been reached.")
 
     @property
     def hint(self) -> str:

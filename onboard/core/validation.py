@@ -49,7 +49,8 @@ def domain_problem(raw: str) -> str | None:
     if not domain:
         return _("Enter a server name, for example “example.org”.")
     if "@" in domain or "/" in domain or ":" in domain:
-        return _("Enter only the server name, for example “example.org”, without name or port.")
+        return _("Enter only the server name, for example “example.org”: no “name@” before it and "
+                 "no “:port” after it.")
     try:
         ascii_domain = domain.encode("idna").decode("ascii")
     except UnicodeError:

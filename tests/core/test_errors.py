@@ -7,7 +7,7 @@ def test_server_text_is_added_only_when_it_says_something_new() -> None:
     repeated = NotAcceptableError("CAPTCHA answer was wrong", "captcha")
     assert repeated.message == "The server says the CAPTCHA answer was wrong."
     informative = NotAcceptableError("Email: Required value missing")
-    assert informative.message.endswith("It said: “Email: Required value missing”")
+    assert informative.message.endswith("The server said: “Email: Required value missing”")
     assert BadRequestError().message == "The server could not understand the registration request."
 
 

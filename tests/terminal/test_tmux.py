@@ -88,7 +88,7 @@ def test_register_an_account_in_a_real_terminal(tmux: Tmux, prosody,  # type: ig
     tmux.keys("Enter")
     done = tmux.wait_for("Step 5 of 5")
     assert f"{name}@open.test" in done
-    assert "Logging in with it worked" in done
+    assert "Logging in with the new account worked" in done
     tmux.keys("q")
     tmux.wait_for("EXIT=0")
 

@@ -36,7 +36,7 @@ class DoneScreen(WizardScreen[None]):
                                    "by you).").format(file=state.credentials_file)),
                          id="saved")
         if state.login_verified:
-            yield Static(_("✔ Logging in with it worked."), id="login", classes="-ok")
+            yield Static(_("✔ Logging in with the new account worked."), id="login", classes="-ok")
         else:
             yield Static(_("The login check did not work yet. Your account exists; try "
                            "logging in with your app in a minute."),

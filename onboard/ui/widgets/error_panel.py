@@ -136,7 +136,8 @@ class ErrorPanel(Vertical):
         if self.extra:
             yield Static(Content(self.extra), classes="error-extra")
         if self.web_url:
-            yield Static(Content(_("Sign up on its web page instead:")), classes="error-hint")
+            yield Static(Content(_("You can sign up on the server's web page instead:")),
+                         classes="error-hint")
             yield Static(Content(self.web_url), classes="error-web-url", id="web-url")
             yield Static(Content(_("Scan the code with a phone to open the page.")),
                          classes="error-detail")
