@@ -1,8 +1,12 @@
-"""Small helpers for Pilot tests: wait for a screen with a bounded loop, read texts."""
+"""Small helpers for Pilot tests: wait for a screen with a bounded loop, read texts, and point
+the wizard at a real server."""
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 import time
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from textual.app import App
@@ -12,10 +16,13 @@ from textual.widgets import Static
 
 from onboard.core.flow import WizardState
 from onboard.ui.app import OnboardApp, make_app
+from tests.ui.relay import Relay
 
 S = TypeVar("S", bound=Screen[Any])
 
 SIZE = (80, 24)
+PASSWORD = "abcd-efgh-jkmn-pqrs-tuvw"  # as if generated on the account step
+NETWORK_WAIT = 40.0  # the core's own timeouts are 30 s; a healthy local server takes < 1 s
 
 
 def test_app(state: WizardState | None = None, **kwargs: Any) -> OnboardApp:
@@ -62,3 +69,66 @@ def screen_text(app: App[Any]) -> str:
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*["space" if ch == " " else ch for ch in text])
+
+
+def fresh(prefix: str) -> str:
+    """A name nobody has taken yet: names stay taken on the shared Prosody for the session."""
+    return f"{prefix}{secrets.token_hex(3)}"
+
+
+def live_state(server: Any, domain: str, username: str = "", *,
+               port: int | None = None) -> WizardState:
+    """What the steps before "connect" leave behind, for `domain` on a real Prosody (`server`).
+
+    `port` replaces the server's STARTTLS port, e.g. with a relay's in front of it.
+    """
+    return WizardState(domain=domain, host=server.host, port=port or server.starttls_port,
+                       ca_file=server.ca_file, username=username, password=PASSWORD,
+                       password_generated=True)
+
+
+def error_shown(pilot: Pilot[Any], timeout: float = NETWORK_WAIT) -> Any:
+    """Wait until the active screen shows its error panel."""
+    return wait_until(pilot, lambda: bool(pilot.app.screen.query("#error")), timeout,
+                      "the error")
+
+
+async def register_directly(server: Any, domain: str, username: str,
+                            password: str = PASSWORD) -> None:
+    """Create an account on a real Prosody with the core's own session, without the UI."""
+    from onboard.core.network import DirectNetwork
+    from onboard.core.xmpp.address import ServerAddress
+    from onboard.core.xmpp.registration import RegistrationSession
+
+    address = ServerAddress(domain, server.host, server.starttls_port, False, server.ca_file)
+    session = RegistrationSession(address, DirectNetwork())
+    try:
+        await session.open()
+        await session.submit({"username": [username], "password": [password]})
+    finally:
+        await session.close()
+
+
+async def use_up_registrations(server: Any, domain: str) -> None:
+    """After this, `domain` (ratelimit.test) refuses registrations from 127.0.0.1 for an hour."""
+    from onboard.core.errors import RateLimitedError
+
+    with contextlib.suppress(RateLimitedError):  # another test used it up already
+        await register_directly(server, domain, fresh("first"))
+
+
+async def first_login_refused(pilot: Pilot[Any], server: Any, gate: Relay, domain: str,
+                              username: str) -> Callable[[], None]:
+    """The account is created; its login check waits at `gate` (hold_from(2)) while the
+    account's file is moved away on the server, which then refuses the login for real.
+
+    Returns what puts the file back, so that the next check works.
+    """
+    await wait_until(pilot, lambda: gate.connections == 2, NETWORK_WAIT, "the login check")
+    account = server.account_file(domain, username)
+    assert account.is_file()
+    away = account.with_name(account.name + ".away")
+    account.rename(away)
+    gate.resume()
+    await error_shown(pilot)
+    return lambda: away.rename(account)

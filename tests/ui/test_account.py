@@ -11,8 +11,8 @@ from onboard.ui.screens import account as account_module
 from onboard.ui.screens.account import AccountScreen
 from onboard.ui.screens.connecting import ConnectingScreen
 from onboard.ui.screens.server import ServerScreen
-from tests.ui.fakes import FakeRegistration
 from tests.ui.helpers import SIZE, screen_text, test_app, text_of, type_text, wait_for_screen
+from tests.ui.relay import Relay
 
 GENERATED = "abcd-efgh-jkmn-pqrs-tuvw"
 
@@ -23,9 +23,13 @@ def fixed_password(monkeypatch: pytest.MonkeyPatch) -> str:
     return GENERATED
 
 
+def hanging_server_state(server: Relay) -> WizardState:
+    """example.org, reached at a server that never answers: the connect step waits."""
+    return WizardState(domain="example.org", host="127.0.0.1", port=server.port)
+
+
 async def test_address_preview_and_name_problems() -> None:
-    app = test_app(WizardState(domain="example.org"), service=FakeRegistration(),
-                   start="account")
+    app = test_app(WizardState(domain="example.org"), start="account")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, AccountScreen)
         assert app.focused is not None and app.focused.id == "username"
@@ -39,9 +43,9 @@ async def test_address_preview_and_name_problems() -> None:
         assert "cannot contain the character @" in text_of(app, "#username-status")
 
 
-async def test_generated_password_is_shown_once_and_needs_no_repeat(fixed_password: str) -> None:
-    app = test_app(WizardState(domain="example.org"), service=FakeRegistration(hang_fetch=True),
-                   start="account")
+async def test_generated_password_is_shown_once_and_needs_no_repeat(
+        fixed_password: str, silent_server: Relay) -> None:
+    app = test_app(hanging_server_state(silent_server), start="account")
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, AccountScreen)
         await type_text(pilot, "alice")
@@ -70,9 +74,8 @@ async def test_generated_password_is_shown_once_and_needs_no_repeat(fixed_passwo
         assert not screen.query_one("#repeat-row").display
 
 
-async def test_own_password_must_be_repeated() -> None:
-    app = test_app(WizardState(domain="example.org"), service=FakeRegistration(hang_fetch=True),
-                   start="account")
+async def test_own_password_must_be_repeated(silent_server: Relay) -> None:
+    app = test_app(hanging_server_state(silent_server), start="account")
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, AccountScreen)
         assert not screen.query_one("#repeat-row").display
@@ -94,8 +97,7 @@ async def test_own_password_must_be_repeated() -> None:
 
 
 async def test_weak_password_is_refused() -> None:
-    app = test_app(WizardState(domain="example.org"), service=FakeRegistration(),
-                   start="account")
+    app = test_app(WizardState(domain="example.org"), start="account")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, AccountScreen)
         await type_text(pilot, "alice")
@@ -111,8 +113,7 @@ async def test_weak_password_is_refused() -> None:
 
 
 async def test_editing_a_generated_password_makes_it_your_own(fixed_password: str) -> None:
-    app = test_app(WizardState(domain="example.org"), service=FakeRegistration(),
-                   start="account")
+    app = test_app(WizardState(domain="example.org"), start="account")
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, AccountScreen)
         await pilot.press("ctrl+g")
@@ -124,8 +125,7 @@ async def test_editing_a_generated_password_makes_it_your_own(fixed_password: st
 
 
 async def test_missing_name_is_reported(fixed_password: str) -> None:
-    app = test_app(WizardState(domain="example.org"), service=FakeRegistration(),
-                   start="account")
+    app = test_app(WizardState(domain="example.org"), start="account")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, AccountScreen)
         await pilot.press("ctrl+g", "enter")
@@ -134,8 +134,10 @@ async def test_missing_name_is_reported(fixed_password: str) -> None:
 
 
 async def test_name_taken_notice_offers_suggestions() -> None:
+    """The notice as the creating step leaves it, with fixed suggestions (a real server's are
+    random; the real refusal is in test_creating.py)."""
     state = WizardState(domain="example.org", username="alice", password="x" * 20)
-    app = test_app(state, service=FakeRegistration(hang_fetch=True), start="account")
+    app = test_app(state, start="account")
     app.notice = NameTakenError("alice", ["alice123", "alice456"])
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, AccountScreen)
@@ -148,8 +150,7 @@ async def test_name_taken_notice_offers_suggestions() -> None:
 
 
 async def test_escape_goes_back_to_server() -> None:
-    app = test_app(WizardState(domain="example.org"), service=FakeRegistration(),
-                   start="account")
+    app = test_app(WizardState(domain="example.org"), start="account")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, AccountScreen)
         await type_text(pilot, "bob")

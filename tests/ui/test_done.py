@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onboard.core.flow import WizardState
 from onboard.ui.screens.done import DoneScreen
-from tests.ui.fakes import FIXED_CREDENTIALS, FakeRegistration
+from tests.ui.fakes import FIXED_CREDENTIALS
 from tests.ui.helpers import SIZE, screen_text, test_app, text_of, wait_for_screen
 
 
@@ -15,13 +15,13 @@ def done_state(verified: bool = True) -> WizardState:
 
 
 async def test_summary_and_quit() -> None:
-    app = test_app(done_state(), service=FakeRegistration(), start="done")
+    app = test_app(done_state(), start="done")
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, DoneScreen)
         assert text_of(app, "#address") == "alice@example.org"
         text = screen_text(app)
         assert str(FIXED_CREDENTIALS) in text
-        assert "Logging in with it worked." in text
+        assert "Logging in with the new account worked." in text
         for app_name in ("Conversations", "Monal", "Gajim", "Dino"):
             assert app_name in text
         assert "secret-secret" not in text
@@ -32,7 +32,7 @@ async def test_summary_and_quit() -> None:
 
 
 async def test_unverified_login_is_said_plainly() -> None:
-    app = test_app(done_state(verified=False), service=FakeRegistration(), start="done")
+    app = test_app(done_state(verified=False), start="done")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, DoneScreen)
         assert "did not work yet" in screen_text(app)

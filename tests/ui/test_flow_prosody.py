@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -23,15 +22,18 @@ from onboard.ui.screens.form import FormScreen
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.welcome import WelcomeScreen
 from onboard.ui.widgets.captcha import CaptchaImage
-from tests.ui.helpers import SIZE, screen_text, test_app, type_text, wait_for_screen, wait_until
+from tests.ui.helpers import (
+    NETWORK_WAIT,
+    SIZE,
+    fresh,
+    screen_text,
+    test_app,
+    type_text,
+    wait_for_screen,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.prosody, pytest.mark.timeout(120)]
-
-NETWORK_WAIT = 40.0  # the core's own timeouts are 30 s; a healthy local server takes < 1 s
-
-
-def fresh(prefix: str) -> str:
-    return f"{prefix}{secrets.token_hex(3)}"
 
 
 def prosody_app(prosody: Any) -> OnboardApp:
@@ -90,7 +92,7 @@ async def test_open_registration_end_to_end(prosody: Any, ui_home: Path) -> None
         assert str(done.query_one("#address").render()) == jid
         path = assert_saved(ui_home, jid, password)
         assert str(path) in screen_text(app)
-        assert "Logging in with it worked." in screen_text(app)
+        assert "Logging in with the new account worked." in screen_text(app)
         assert password not in screen_text(app)
         await pilot.press("q")
         await pilot.pause()

@@ -1,11 +1,21 @@
-"""Form screen: every XEP-0004 field type, required fields, CAPTCHA image and links."""
+"""Form screen: every XEP-0004 field type, required fields, CAPTCHA image and links.
+
+Prosody cannot send most of these fields, so those tests build the form, put it in the state
+and start the app at the form step. The real server's CAPTCHA and extra fields are in
+test_creating.py and test_flow_prosody.py, and below.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 from textual.widgets import Checkbox, Input, Select, SelectionList, Static, TextArea
 
 from onboard.core.errors import NotAcceptableError
 from onboard.core.flow import WizardState
+from onboard.core.xmpp.forms import FormField, RegistrationForm
 from onboard.ui.screens.account import AccountScreen
 from onboard.ui.screens.creating import CreatingScreen
 from onboard.ui.screens.form import FormScreen, needs_form
@@ -16,12 +26,25 @@ from tests.ui.fakes import (
     every_field_form,
     simple_form,
 )
-from tests.ui.helpers import SIZE, screen_text, test_app, type_text, wait_for_screen
+from tests.ui.helpers import (
+    NETWORK_WAIT,
+    PASSWORD,
+    SIZE,
+    fresh,
+    live_state,
+    screen_text,
+    test_app,
+    type_text,
+    wait_for_screen,
+    wait_until,
+)
+from tests.ui.relay import Relay
 
 
-def ready_state() -> WizardState:
-    return WizardState(domain="example.org", username="alice",
-                       password="abcd-efgh-jkmn-pqrs-tuvw", password_generated=True)
+def ready_state(form: RegistrationForm) -> WizardState:
+    """At the form step of example.org, with this form as if its server had sent it."""
+    return WizardState(domain="example.org", username="alice", password=PASSWORD,
+                       password_generated=True, form=form)
 
 
 def test_needs_form() -> None:
@@ -32,8 +55,7 @@ def test_needs_form() -> None:
 
 
 async def test_every_field_type_has_its_widget() -> None:
-    fake = FakeRegistration([every_field_form()], hang_submit=True)
-    app = test_app(ready_state(), service=fake, start="connect")
+    app = test_app(ready_state(every_field_form()), start="form")
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, FormScreen)
         widgets = {field.var: widget for field, widget in screen._widgets}
@@ -59,15 +81,18 @@ async def test_every_field_type_has_its_widget() -> None:
 
 
 async def test_required_fields_and_answers() -> None:
-    fake = FakeRegistration([every_field_form()], hang_submit=True)
-    app = test_app(ready_state(), service=fake, start="connect")
+    # The creating step after this form submits to a session; there is no server that sent
+    # this form, so a canned service takes the answers (see FakeRegistration).
+    fake = FakeRegistration()
+    app = test_app(ready_state(every_field_form()), service=fake, start="form")
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, FormScreen)
         widgets = {field.var: widget for field, widget in screen._widgets}
         screen.query_one("#submit").focus()
         await pilot.press("enter")
         assert isinstance(app.screen, FormScreen)
-        assert "Please fill in: Email, I accept the rules, Enter the text you see" in screen_text(app)
+        assert ("Please fill in: Email, I accept the rules, Enter the text you see"
+                in screen_text(app))
         assert app.focused is widgets["email"]
         # Keyboard only: Enter moves from one input to the next.
         await type_text(pilot, "alice@mail.example")
@@ -93,30 +118,34 @@ async def test_required_fields_and_answers() -> None:
             "color": ["blue"], "topics": ["music"], "tos": ["1"], "friend": [],
             "ocr": ["7K3QX"],
         }
+        await wait_until(pilot, lambda: bool(fake.submitted), what="the submit")
         sent = fake.submitted[0]
         assert sent["username"] == ["alice"]
-        assert sent["password"] == ["abcd-efgh-jkmn-pqrs-tuvw"]
+        assert sent["password"] == [PASSWORD]
         assert sent["email"] == ["alice@mail.example"]
 
 
-async def test_unchecked_boolean_is_zero_and_escape_goes_back() -> None:
-    fake = FakeRegistration([captcha_form()])
-    app = test_app(ready_state(), service=fake, start="connect")
+@pytest.mark.prosody
+async def test_unchecked_boolean_is_zero_and_escape_goes_back(
+        prosody: Any, relay: Callable[..., Relay]) -> None:
+    gate = relay(prosody.starttls_port)
+    app = test_app(live_state(prosody, "captcha.test", fresh("esc"), port=gate.port),
+                   start="connect")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await wait_for_screen(pilot, FormScreen)
+        screen = await wait_for_screen(pilot, FormScreen, NETWORK_WAIT)
         widgets = {field.var: widget for field, widget in screen._widgets}
         assert list(widgets) == ["ocr"]
         assert screen.value_of(*next(iter(screen._widgets))) == []
+        assert gate.closed == 0  # the session (and its CAPTCHA) is held open while answering
         await pilot.press("escape")
         await wait_for_screen(pilot, AccountScreen)
-        assert fake.closes >= 1
+        await wait_until(pilot, lambda: gate.closed == 1, what="the session to be closed")
 
 
 async def test_notice_is_shown_and_earlier_answers_kept_but_not_the_captcha() -> None:
-    state = ready_state()
+    state = ready_state(every_field_form())
     state.answers = {"email": ["alice@mail.example"], "ocr": ["WRONG"], "tos": ["1"]}
-    fake = FakeRegistration([every_field_form()])
-    app = test_app(state, service=fake, start="connect")
+    app = test_app(state, start="form")
     app.notice = NotAcceptableError("wrong captcha", "captcha")
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, FormScreen)
@@ -133,8 +162,7 @@ async def test_unreadable_captcha_image_says_so() -> None:
     form = captcha_form()
     cid = next(iter(form.bob))
     form.bob[cid] = type(form.bob[cid])(cid, "image/png", b"not an image")
-    fake = FakeRegistration([form])
-    app = test_app(ready_state(), service=fake, start="connect")
+    app = test_app(ready_state(form), start="form")
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, FormScreen)
         image = screen.query_one(CaptchaImage)
@@ -144,12 +172,9 @@ async def test_unreadable_captcha_image_says_so() -> None:
 
 async def test_field_descriptions_are_plain_text() -> None:
     form = simple_form()
-    from onboard.core.xmpp.forms import FormField
-
     form.fields.append(FormField("nick", "text-single", label="[red]Nick[/red]",
                                  desc="Your [b]nickname[/b]"))
-    fake = FakeRegistration([form])
-    app = test_app(ready_state(), service=fake, start="connect")
+    app = test_app(ready_state(form), start="form")
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, FormScreen)
         labels = [str(w.render()) for w in screen.query(Static)]

@@ -8,7 +8,6 @@ from onboard.core.providers import Provider
 from onboard.ui.screens.account import AccountScreen
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.welcome import WelcomeScreen
-from tests.ui.fakes import FakeRegistration
 from tests.ui.helpers import SIZE, test_app, text_of, type_text, wait_for_screen
 
 PROVIDERS = [
@@ -19,7 +18,7 @@ PROVIDERS = [
 
 
 async def test_explains_federation_and_lists_servers() -> None:
-    app = test_app(service=FakeRegistration(), providers=PROVIDERS, start="server")
+    app = test_app(providers=PROVIDERS, start="server")
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, ServerScreen)
         assert "federation" in text_of(app, "#federation")
@@ -32,11 +31,11 @@ async def test_explains_federation_and_lists_servers() -> None:
 
 
 async def test_typed_domain_is_validated_live() -> None:
-    app = test_app(service=FakeRegistration(), providers=PROVIDERS, start="server")
+    app = test_app(providers=PROVIDERS, start="server")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, ServerScreen)
         await type_text(pilot, "alice@example")
-        assert "without name or port" in text_of(app, "#domain-problem")
+        assert "no “name@” before it" in text_of(app, "#domain-problem")
         await pilot.press("enter")
         assert isinstance(app.screen, ServerScreen)  # not accepted
         for _ in range(len("alice@example")):
@@ -51,7 +50,7 @@ async def test_typed_domain_is_validated_live() -> None:
 
 
 async def test_domain_is_normalized() -> None:
-    app = test_app(service=FakeRegistration(), providers=PROVIDERS, start="server")
+    app = test_app(providers=PROVIDERS, start="server")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, ServerScreen)
         await type_text(pilot, "Example.ORG.")
@@ -61,7 +60,7 @@ async def test_domain_is_normalized() -> None:
 
 
 async def test_pick_from_the_list_with_the_keyboard() -> None:
-    app = test_app(service=FakeRegistration(), providers=PROVIDERS, start="server")
+    app = test_app(providers=PROVIDERS, start="server")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, ServerScreen)
         await pilot.press("tab")
@@ -72,7 +71,7 @@ async def test_pick_from_the_list_with_the_keyboard() -> None:
 
 
 async def test_escape_goes_back_and_the_domain_is_kept() -> None:
-    app = test_app(service=FakeRegistration(), providers=PROVIDERS, start="server")
+    app = test_app(providers=PROVIDERS, start="server")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, ServerScreen)
         await type_text(pilot, "example.org")
@@ -86,7 +85,7 @@ async def test_escape_goes_back_and_the_domain_is_kept() -> None:
 
 
 async def test_empty_domain_shows_what_to_enter() -> None:
-    app = test_app(service=FakeRegistration(), providers=PROVIDERS, start="server")
+    app = test_app(providers=PROVIDERS, start="server")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, ServerScreen)
         await pilot.press("enter")

@@ -1,20 +1,24 @@
 """Every screen at 80x24, as SVG snapshots (tests/ui/__snapshots__/).
 
 Deterministic: fixed size, no cursor blink, no animation, a fixed server list, a fixed
-"generated" password, a fixed credentials path, and no network (a scripted service).
+"generated" password. What a server answers comes from a real one: a Prosody of the test's own
+(so the name "alice" is free every time) behind a relay, or a silent socket; account files go
+to a relative folder, so the path on screen is the same every run. Screens that would show
+something random from a server (a CAPTCHA picture) start at their step with the state prefilled.
 Update after looking at them: pytest tests/ui/test_snapshots.py --snapshot-update
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from onboard.core.errors import (
-    LoginFailedError,
     NameTakenError,
     NotAcceptableError,
     RegistrationClosedError,
@@ -36,12 +40,23 @@ from tests.ui.fakes import (
     FakeRegistration,
     captcha_form,
     every_field_form,
-    simple_form,
 )
-from tests.ui.helpers import SIZE, test_app, type_text, wait_for_screen, wait_until
+from tests.ui.helpers import (
+    NETWORK_WAIT,
+    PASSWORD,
+    SIZE,
+    error_shown,
+    first_login_refused,
+    live_state,
+    test_app,
+    type_text,
+    wait_for_screen,
+    wait_until,
+)
+from tests.ui.relay import Relay
 
 SnapCompare = Callable[..., bool]
-PASSWORD = "abcd-efgh-jkmn-pqrs-tuvw"
+MakeRelay = Callable[..., Relay]
 PROVIDERS = [
     Provider("chat.example", "A", True, captcha=True, email_required=False, countries=("DE",)),
     Provider("im.example", "A", True, captcha=False, email_required=True,
@@ -57,15 +72,14 @@ def ready_state() -> WizardState:
 
 
 def app_at(start: str, state: WizardState | None = None, **kwargs: Any) -> OnboardApp:
-    kwargs.setdefault("service", FakeRegistration())
     return test_app(state or ready_state(), start=start, providers=PROVIDERS, size=SIZE,
                     **kwargs)
 
 
-def on(kind: type[Any], then: Callable[[Pilot[Any]], Awaitable[None]] | None = None
-       ) -> Callable[[Pilot[Any]], Awaitable[None]]:
+def on(kind: type[Any], then: Callable[[Pilot[Any]], Awaitable[Any]] | None = None,
+       timeout: float = 10.0) -> Callable[[Pilot[Any]], Awaitable[None]]:
     async def run_before(pilot: Pilot[Any]) -> None:
-        await wait_for_screen(pilot, kind)
+        await wait_for_screen(pilot, kind, timeout)
         if then is not None:
             await then(pilot)
         await pilot.pause()
@@ -73,8 +87,14 @@ def on(kind: type[Any], then: Callable[[Pilot[Any]], Awaitable[None]] | None = N
     return run_before
 
 
-def error_shown(pilot: Pilot[Any]) -> Awaitable[None]:
-    return wait_until(pilot, lambda: bool(pilot.app.screen.query("#error")), what="the error")
+@pytest.fixture
+def fixed_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Account files under a relative folder: the same path on screen in every run (as long
+    as a real one, so that it wraps as a real one does)."""
+    home = "home/alice/.local/share/xmpp-onboard"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XMPP_ONBOARD_HOME", home)
+    return tmp_path / home
 
 
 def test_welcome(snap_compare: SnapCompare) -> None:
@@ -128,51 +148,87 @@ def test_account_name_taken(snap_compare: SnapCompare) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=on(AccountScreen))
 
 
-def test_connecting(snap_compare: SnapCompare) -> None:
-    app = app_at("connect", service=FakeRegistration(hang_fetch=True))
-    assert snap_compare(app, terminal_size=SIZE, run_before=on(ConnectingScreen))
+def test_connecting(snap_compare: SnapCompare, silent_server: Relay) -> None:
+    state = ready_state()
+    state.host, state.port = "127.0.0.1", silent_server.port
+    assert snap_compare(app_at("connect", state), terminal_size=SIZE,
+                        run_before=on(ConnectingScreen))
 
 
 def test_connecting_closed_with_web_page(snap_compare: SnapCompare) -> None:
+    # Prosody never names a sign-up page: see FakeRegistration.
     error = RegistrationClosedError("example.org", "https://example.org/register")
-    app = app_at("connect", service=FakeRegistration([error]))
+    app = app_at("connect", service=FakeRegistration(fetch_error=error))
     assert snap_compare(app, terminal_size=SIZE, run_before=on(ConnectingScreen, error_shown))
 
 
+def form_state(form: Any) -> WizardState:
+    """At the form step with a canned form: a real server's CAPTCHA picture is random."""
+    state = ready_state()
+    state.form = form
+    return state
+
+
 def test_form_captcha(snap_compare: SnapCompare) -> None:
-    app = app_at("connect", service=FakeRegistration([captcha_form()]))
+    app = app_at("form", form_state(captcha_form()))
     assert snap_compare(app, terminal_size=SIZE, run_before=on(FormScreen))
 
 
 def test_form_captcha_wrong(snap_compare: SnapCompare) -> None:
-    app = app_at("connect", service=FakeRegistration([captcha_form()]))
+    app = app_at("form", form_state(captcha_form()))
     app.notice = NotAcceptableError("CAPTCHA answer was wrong", "captcha")
     assert snap_compare(app, terminal_size=SIZE, run_before=on(FormScreen))
 
 
 def test_form_every_field(snap_compare: SnapCompare) -> None:
-    app = app_at("connect", service=FakeRegistration([every_field_form()]))
+    app = app_at("form", form_state(every_field_form()))
     assert snap_compare(app, terminal_size=SIZE, run_before=on(FormScreen))
 
 
-def test_creating(snap_compare: SnapCompare) -> None:
-    app = app_at("connect", service=FakeRegistration([simple_form()], hang_submit=True))
-    assert snap_compare(app, terminal_size=SIZE, run_before=on(CreatingScreen))
+@pytest.mark.prosody
+def test_creating(snap_compare: SnapCompare, own_prosody: Any, relay: MakeRelay) -> None:
+    """fields.test's form is filled in, then the server stops answering: the request is on
+    its way."""
+    gate = relay(own_prosody.starttls_port)
+
+    async def sending(pilot: Pilot[Any]) -> None:
+        screen = await wait_for_screen(pilot, FormScreen, NETWORK_WAIT)
+        for field, widget in screen._widgets:
+            assert isinstance(widget, Input)
+            widget.value = "alice@mail.example" if field.var == "email" else "to chat"
+        gate.pause()
+        screen.query_one("#submit").focus()
+        await pilot.press("enter")
+        await wait_for_screen(pilot, CreatingScreen)
+        await wait_until(pilot, lambda: gate.held > 0, NETWORK_WAIT, "the submit")
+
+    app = app_at("connect", live_state(own_prosody, "fields.test", "alice", port=gate.port))
+    assert snap_compare(app, terminal_size=SIZE, run_before=sending)
 
 
-def test_creating_done(snap_compare: SnapCompare) -> None:
+@pytest.mark.prosody
+def test_creating_done(snap_compare: SnapCompare, own_prosody: Any, fixed_home: Path) -> None:
     async def checked(pilot: Pilot[Any]) -> None:
         await wait_until(pilot, lambda: pilot.app.screen.query_one("#continue").display,
-                         what="the login check")
+                         NETWORK_WAIT, "the login check")
 
-    app = app_at("connect", service=FakeRegistration([simple_form()]))
-    assert snap_compare(app, terminal_size=SIZE, run_before=on(CreatingScreen, checked))
+    app = app_at("connect", live_state(own_prosody, "open.test", "alice"))
+    assert snap_compare(app, terminal_size=SIZE,
+                        run_before=on(CreatingScreen, checked, NETWORK_WAIT))
 
 
-def test_creating_login_check_failed(snap_compare: SnapCompare) -> None:
-    app = app_at("connect", service=FakeRegistration([simple_form()],
-                                                     verify_errors=[LoginFailedError()]))
-    assert snap_compare(app, terminal_size=SIZE, run_before=on(CreatingScreen, error_shown))
+@pytest.mark.prosody
+def test_creating_login_check_failed(snap_compare: SnapCompare, own_prosody: Any,
+                                     relay: MakeRelay, fixed_home: Path) -> None:
+    gate = relay(own_prosody.starttls_port)
+    gate.hold_from(2)
+
+    async def refused(pilot: Pilot[Any]) -> None:
+        await first_login_refused(pilot, own_prosody, gate, "open.test", "alice")
+
+    app = app_at("connect", live_state(own_prosody, "open.test", "alice", port=gate.port))
+    assert snap_compare(app, terminal_size=SIZE,
+                        run_before=on(CreatingScreen, refused, NETWORK_WAIT))
 
 
 def test_done(snap_compare: SnapCompare) -> None:

@@ -12,14 +12,13 @@ from onboard.i18n import LOCALE_DIR, _, current_language
 from onboard.ui.screens.existing import ExistingAccountScreen
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.welcome import WelcomeScreen
-from tests.ui.fakes import FakeRegistration
 from tests.ui.helpers import SIZE, screen_text, test_app, wait_for_screen
 
 GERMAN_CATALOG = (LOCALE_DIR / "de" / "LC_MESSAGES" / "onboard.mo").exists()
 
 
 async def test_explains_and_offers_both_paths() -> None:
-    app = test_app(service=FakeRegistration())
+    app = test_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, WelcomeScreen)
         text = screen_text(app)
@@ -31,7 +30,7 @@ async def test_explains_and_offers_both_paths() -> None:
 
 
 async def test_enter_starts_creating_an_account() -> None:
-    app = test_app(service=FakeRegistration())
+    app = test_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, WelcomeScreen)
         await pilot.press("enter")
@@ -40,7 +39,7 @@ async def test_enter_starts_creating_an_account() -> None:
 
 
 async def test_existing_account_is_honest_and_goes_back() -> None:
-    app = test_app(service=FakeRegistration())
+    app = test_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, WelcomeScreen)
         await pilot.press("tab", "enter")
@@ -56,7 +55,7 @@ async def test_existing_account_is_honest_and_goes_back() -> None:
 
 
 async def test_escape_on_welcome_quits() -> None:
-    app = test_app(service=FakeRegistration())
+    app = test_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, WelcomeScreen)
         await pilot.press("escape")
@@ -66,7 +65,7 @@ async def test_escape_on_welcome_quits() -> None:
 
 
 async def test_switching_to_german_and_back() -> None:
-    app = test_app(service=FakeRegistration())
+    app = test_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, WelcomeScreen)
         english_label = str(app.screen.query_one("#create", Button).label)
@@ -103,7 +102,7 @@ class Shouting(gettext.NullTranslations):
 async def test_language_switch_changes_every_visible_text(monkeypatch: pytest.MonkeyPatch) -> None:
     """Independent of the real German catalog: a stand-in one shows what changes."""
     monkeypatch.setattr(gettext, "translation", lambda *args, **kwargs: Shouting())
-    app = test_app(service=FakeRegistration())
+    app = test_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, WelcomeScreen)
         await pilot.press("tab", "tab", "right", "enter")
@@ -125,7 +124,7 @@ async def test_language_switch_changes_every_visible_text(monkeypatch: pytest.Mo
 
 @pytest.mark.skipif(not GERMAN_CATALOG, reason="the German catalog is not there yet")
 async def test_german_footer_and_step_indicator() -> None:
-    app = test_app(service=FakeRegistration())
+    app = test_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, WelcomeScreen)
         await pilot.press("tab", "tab", "right", "enter")
