@@ -285,13 +285,14 @@ class NotAcceptableError(ServerRefusedError):
 
     def __init__(self, detail: str | None = None, kind: str = "invalid") -> None:
         super().__init__(detail, "modify")
-        self.kind = kind  # weak-password | captcha | invalid
+        self.kind = kind  # weak-password | captcha | username | invalid
 
     @property
     def message(self) -> str:
         base = {
             "weak-password": _("The server says the password is too weak."),
             "captcha": _("The server says the CAPTCHA answer was wrong."),
+            "username": _("The server did not accept that name for your address."),
         }.get(self.kind, _("The server did not accept the information you entered."))
         return with_server_text(base, self.detail)
 
@@ -300,6 +301,8 @@ class NotAcceptableError(ServerRefusedError):
         return {
             "weak-password": _("Use a longer password: the generated one is a good choice."),
             "captcha": _("A new CAPTCHA has been fetched: try again."),
+            "username": _("Choose another name: plain letters, digits, dots and dashes are "
+                          "accepted everywhere."),
         }.get(self.kind, _("Check each field and try again."))
 
     def to_json(self) -> dict[str, object]:

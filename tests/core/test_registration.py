@@ -285,3 +285,12 @@ async def test_a_created_account_whose_file_cannot_be_written_is_not_lost(server
     assert prosody.user_exists("open.test", name)
     pending = accounts.load(accounts.account_file(f"{name}@open.test", pending=True))
     assert pending.password == PASSWORD
+
+
+async def test_a_name_the_server_refuses_is_named_as_such(server) -> None:  # type: ignore[no-untyped-def]
+    """Prosody refuses mixed-script names that the local check lets through."""
+    with pytest.raises(NotAcceptableError) as caught:
+        await register(server("open.test"), {"username": ["א" + fresh_name("mix")],
+                                             "password": [PASSWORD]})
+    assert caught.value.kind == "username"
+    assert "name" in caught.value.hint

@@ -249,3 +249,24 @@ async def test_rate_limit_is_explained(prosody: Any, ui_home: Path) -> None:
             await wait_for_screen(pilot, ServerScreen)
             return
     pytest.fail("ratelimit.test accepted two registrations")
+
+
+async def test_a_name_the_server_refuses_leads_back_to_the_account_step(prosody: Any,
+                                                                       ui_home: Path) -> None:
+    """Mixed Hebrew and Latin letters pass the local check, but Prosody refuses the name: only
+    the account step can change it, even on a server whose form asks for more."""
+    from tests.ui.helpers import live_state
+
+    app = test_app(live_state(prosody, "fields.test", "א" + fresh("x")), start="connect")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, FormScreen, NETWORK_WAIT)
+        by_var = {field.var: widget for field, widget in screen._widgets}
+        by_var["email"].value = "x@example.org"  # type: ignore[attr-defined]
+        by_var["reason"].value = "to talk"  # type: ignore[attr-defined]
+        screen.query_one("#submit").focus()
+        await pilot.press("enter")
+        await wait_for_screen(pilot, AccountScreen, NETWORK_WAIT)
+        text = screen_text(app)
+        assert "did not accept that name" in text
+        assert "Choose another name" in text
+        assert not list((ui_home / "data" / "accounts").glob("*.json"))

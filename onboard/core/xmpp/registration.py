@@ -82,6 +82,8 @@ def error_from_iq(error: IqError, *, domain: str, username: str,
             return NotAcceptableError(text, "weak-password")
         if any(w in lowered for w in ("too quick", "too fast", " ip ", "ip address")):
             return RateLimitedError(text, etype)
+        if any(w in lowered for w in ("username", "user name", "nodeprep", "jid")):
+            return NotAcceptableError(text, "username")
         return NotAcceptableError(text, "invalid")
     if condition in ("service-unavailable", "not-allowed", "forbidden",
                      "feature-not-implemented", "registration-required"):

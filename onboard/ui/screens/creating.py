@@ -165,7 +165,8 @@ class CreatingScreen(WizardScreen[Outcome]):
         if isinstance(error, NameTakenError):
             self.dismiss(Outcome(GoTo.ACCOUNT, error))
             return
-        if isinstance(error, NotAcceptableError) and error.kind == "weak-password":
+        if isinstance(error, NotAcceptableError) and error.kind in ("weak-password", "username"):
+            # Only the account step can change these: the form screen has no name or password.
             self.dismiss(Outcome(GoTo.ACCOUNT, error))
             return
         if isinstance(error, NotAcceptableError | InvalidInputError):
