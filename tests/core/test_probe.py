@@ -30,16 +30,6 @@ JSON_KEYS = {"domain", "reachable", "endpoint", "tls", "registration", "sasl_mec
              "channel_binding", "rtt_ms", "error", "condition"}
 
 
-@pytest.fixture
-def server(prosody):  # type: ignore[no-untyped-def]
-    def make(domain: str, *, direct_tls: bool = False, ca: bool = True,
-             port: int | None = None) -> ServerAddress:
-        chosen = port or (prosody.direct_tls_port if direct_tls else prosody.starttls_port)
-        return ServerAddress(domain, prosody.host, chosen, direct_tls,
-                             prosody.ca_file if ca else None)
-    return make
-
-
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -36,16 +36,6 @@ def fresh_name(prefix: str = "user") -> str:
     return f"{prefix}{next(_names)}x{id(_names) % 9973}"
 
 
-@pytest.fixture
-def server(prosody):  # type: ignore[no-untyped-def]
-    def make(domain: str, *, direct_tls: bool = False, ca: bool = True,
-             port: int | None = None) -> ServerAddress:
-        chosen = port or (prosody.direct_tls_port if direct_tls else prosody.starttls_port)
-        return ServerAddress(domain, prosody.host, chosen, direct_tls,
-                             prosody.ca_file if ca else None)
-    return make
-
-
 async def register(address: ServerAddress, answers: dict[str, list[str]]):  # type: ignore[no-untyped-def]
     session = RegistrationSession(address, DirectNetwork(), timeout=10)
     try:
