@@ -87,7 +87,7 @@ def format_report(result: ProbeResult, now: dt.datetime | None = None) -> str:
     else:
         lines.append(_("Reachable: no"))
     if result.rtt_ms is not None:
-        lines.append(_("Round trip: {ms:.1f} ms (time to open the TCP connection)").format(
+        lines.append(_("Connect time: {ms:.1f} ms (to open the TCP connection)").format(
             ms=result.rtt_ms))
 
     tls = result.tls
@@ -101,7 +101,7 @@ def format_report(result: ProbeResult, now: dt.datetime | None = None) -> str:
         elif tls.error:
             lines.append(_("TLS: NOT secure. {problem}").format(problem=tls.error))
             if details:
-                lines.append(_("  Seen without trusting it (nothing else was sent): "
+                lines.append(_("  Seen without trusting the connection (nothing else was sent): "
                                "{details}").format(details=", ".join(details)))
         else:
             lines.append(_("TLS: not set up"))
@@ -109,11 +109,11 @@ def format_report(result: ProbeResult, now: dt.datetime | None = None) -> str:
     if tls.valid:
         reg = result.registration
         if reg.fields:
-            lines.append(_("Account creation in the app: yes"))
+            lines.append(_("Account creation from an app: yes"))
             lines.append(_("Form fields: {fields}").format(fields=", ".join(reg.fields)))
             lines.append(_("CAPTCHA: {answer}").format(answer=_yes_no(reg.captcha)))
         else:
-            lines.append(_("Account creation in the app: no"))
+            lines.append(_("Account creation from an app: no"))
         if not reg.advertised and reg.fields:
             lines.append(_("(The server does not announce registration, but gave the form.)"))
         if reg.web_url:

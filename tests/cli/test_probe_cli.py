@@ -48,11 +48,11 @@ def test_open_host_report(prosody, onboard_home: Path) -> None:  # type: ignore[
     assert "Server: open.test" in out
     assert f"Reachable: yes, at {prosody.host}:{prosody.starttls_port} (STARTTLS)" in out
     assert "TLS: valid certificate, TLSv1." in out and "expires on 3000-01-01" in out
-    assert "Account creation in the app: yes" in out
+    assert "Account creation from an app: yes" in out
     assert "Form fields: username, password" in out and "CAPTCHA: no" in out
     assert "Login methods (SASL): " in out and "SCRAM-SHA-1" in out
     assert "Channel binding: " in out and "2023" in out
-    assert "Round trip: " in out and " ms" in out
+    assert "Connect time: " in out and " ms" in out
     assert "Problem" not in out and result.stderr == ""
 
 
@@ -80,7 +80,7 @@ def test_closed_registration_is_reported_with_status_0(prosody, onboard_home: Pa
     assert data["condition"] == "registration-closed"
     assert data["registration"]["advertised"] is False and data["tls"]["valid"] is True
     human = run(*target(prosody, "closed.test"), home=onboard_home)
-    assert "Account creation in the app: no" in human.stdout
+    assert "Account creation from an app: no" in human.stdout
     assert "Problem: closed.test does not allow" in human.stdout
 
 
@@ -96,7 +96,7 @@ def test_certificate_problems_exit_8(prosody, onboard_home: Path, domain: str,  
     assert "TLS: NOT secure." in result.stdout and words in result.stdout
     assert "Login methods" not in result.stdout  # nothing was asked over that connection
     if direct_tls:
-        assert "Seen without trusting it" in result.stdout
+        assert "Seen without trusting the connection" in result.stdout
 
 
 def test_expired_json_names_the_reason(prosody, onboard_home: Path) -> None:  # type: ignore[no-untyped-def]
