@@ -56,7 +56,9 @@ async def walk(server: Any) -> None:
         save(pilot, "server")
         await pilot.press(*"captcha.test", "enter")
         await wait(pilot, on(pilot, "AccountScreen"), "the account screen")
-        await pilot.press(*"alice", "ctrl+g")
+        # A typed password stays masked on screen: screenshots never show a secret.
+        password = "correct-horse-battery-staple"
+        await pilot.press(*"alice", "enter", *password, "enter", *password)
         await pilot.pause(0.2)
         save(pilot, "account")
         await pilot.press("enter")
