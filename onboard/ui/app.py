@@ -17,7 +17,8 @@ from textual.binding import Binding, BindingType
 
 from onboard.core.errors import OnboardError
 from onboard.core.flow import WizardState
-from onboard.core.providers import Provider, quick_list
+from onboard.core.probe import ProbeCache
+from onboard.core.providers import Provider, load_providers
 from onboard.i18n import current_language
 from onboard.ui.results import Back, GoTo
 from onboard.ui.screens.account import AccountScreen
@@ -63,6 +64,9 @@ class OnboardApp(App[WizardState]):
         self.state = state
         self.service = service
         self._providers = list(providers) if providers is not None else None
+        self.providers_note: str | None = None
+        # Live checks made on the server step, kept while the app runs.
+        self.probe_cache = ProbeCache()
         self.start = start
         self.default_size = size
         self.cursor_blink = cursor_blink
@@ -74,7 +78,9 @@ class OnboardApp(App[WizardState]):
     @property
     def providers(self) -> list[Provider]:
         if self._providers is None:
-            self._providers = quick_list()
+            loaded = load_providers()
+            self._providers = loaded.providers
+            self.providers_note = loaded.note
         return self._providers
 
     async def run_async(self, *, size: tuple[int, int] | None = None,
@@ -126,7 +132,8 @@ class OnboardApp(App[WizardState]):
         return "welcome"
 
     async def _server(self) -> Step | None:
-        result = await self.push_screen_wait(ServerScreen(self.state, self.providers))
+        result = await self.push_screen_wait(ServerScreen(
+            self.state, self.providers, note=self.providers_note, probe_cache=self.probe_cache))
         return "welcome" if isinstance(result, Back) else "account"
 
     async def _account(self) -> Step | None:
@@ -205,7 +212,7 @@ def make_app(
         server). A fresh `WizardState()` by default.
     size: the terminal size for headless runs (screenshots); ignored on a real terminal.
     service: what talks to servers; `LiveRegistration()` by default.
-    providers: the server list to offer; the bundled quick list by default.
+    providers: the server list to offer; the cached or bundled list by default.
     start: the first step (the state must hold what earlier steps would have set).
     cursor_blink, animations: turn these off for deterministic screenshots.
     """

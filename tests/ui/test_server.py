@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
+import pytest
 from textual.widgets import DataTable, Input
 
-from onboard.core.providers import Provider
+from onboard.core.flow import WizardState
+from onboard.core.providers import Provider, bundled
 from onboard.ui.screens.account import AccountScreen
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.welcome import WelcomeScreen
-from tests.ui.helpers import SIZE, test_app, text_of, type_text, wait_for_screen
+from onboard.ui.widgets.link_qr import LinkQRScreen
+from onboard.ui.widgets.qr import QRCode
+from tests.ui.helpers import (
+    NETWORK_WAIT,
+    SIZE,
+    test_app,
+    text_of,
+    type_text,
+    wait_for_screen,
+    wait_until,
+)
 
 PROVIDERS = [
     Provider("chat.example", "A", True, captcha=True, email_required=False, countries=("DE",)),
@@ -25,8 +40,8 @@ async def test_explains_federation_and_lists_servers() -> None:
         assert "Step 2 of 5: Server" in str(screen.query_one("#step").render())
         table = screen.query_one("#providers", DataTable)
         assert table.row_count == 2
-        assert table.get_row_at(0) == ["chat.example", "DE", "yes", "no"]
-        assert table.get_row_at(1) == ["im.example", "FR CH", "no", "yes"]
+        assert table.get_row_at(0) == ["chat.example", "in app", "yes", "no", "DE", "A"]
+        assert table.get_row_at(1) == ["im.example", "in app", "no", "yes", "FR CH", "A"]
         assert isinstance(app.focused, Input) and app.focused.id == "domain"
 
 
@@ -91,3 +106,170 @@ async def test_empty_domain_shows_what_to_enter() -> None:
         await pilot.press("enter")
         assert "Enter a server name" in text_of(app, "#domain-problem")
         assert isinstance(app.screen, ServerScreen)
+
+
+MIXED = [
+    Provider("b-web.example", "B", False, captcha=False, email_required=True, countries=("US",),
+             since="2020-01-01", compliance=80),
+    Provider("a-onion.example", "A", True, captcha=True, email_required=False,
+             countries=("DE",), since="2015-05-05", compliance=95,
+             onion=("abcdefghijklmnop.onion",)),
+    Provider("b-app.example", "B", True, captcha=False, email_required=False,
+             countries=("AT",), since="2010-01-01", compliance=70),
+    Provider("c-bad.example", "C", True, captcha=False, email_required=False),
+    Provider("d-bad.example", "D", True, captcha=False, email_required=False),
+]
+
+
+def rows(screen: ServerScreen) -> list[str]:
+    table = screen.query_one("#providers", DataTable)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+def shown_keys(screen: ServerScreen) -> set[str]:
+    return {b.binding.key for b in screen.active_bindings.values() if b.binding.show}
+
+
+async def test_filters_change_the_rows_and_never_show_c_or_d() -> None:
+    app = test_app(providers=MIXED, start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        # While typing, the letter keys type; the list keys are hidden from the footer.
+        assert "i" not in shown_keys(screen)
+        await pilot.press("tab")
+        assert {"i", "o", "a", "s", "p", "c", "q"} <= shown_keys(screen)
+        assert rows(screen) == ["a-onion.example", "b-app.example"]  # in-app only by default
+        assert "in-app sign-up only" in text_of(app, "#list-label")
+        await pilot.press("i")
+        assert rows(screen) == ["a-onion.example", "b-app.example", "b-web.example"]
+        await pilot.press("a")
+        assert rows(screen) == ["a-onion.example"]
+        await pilot.press("a", "o")
+        assert rows(screen) == ["a-onion.example"]
+        assert "with onion address" in text_of(app, "#list-label")
+        await pilot.press("o", "i")
+        assert rows(screen) == ["a-onion.example", "b-app.example"]
+
+
+async def test_sort_key_cycles() -> None:
+    app = test_app(providers=MIXED, start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        await pilot.press("tab", "i")
+        assert rows(screen) == ["a-onion.example", "b-app.example", "b-web.example"]
+        await pilot.press("s")  # category
+        assert "sorted by category" in text_of(app, "#list-label")
+        assert rows(screen)[0] == "a-onion.example"
+        await pilot.press("s")  # country
+        assert rows(screen) == ["b-app.example", "a-onion.example", "b-web.example"]
+        await pilot.press("s")  # running since
+        assert rows(screen) == ["b-app.example", "a-onion.example", "b-web.example"]
+        await pilot.press("s")  # compliance, the best first
+        assert rows(screen) == ["a-onion.example", "b-web.example", "b-app.example"]
+        await pilot.press("s")  # back to the name
+        assert rows(screen) == ["a-onion.example", "b-app.example", "b-web.example"]
+
+
+async def test_details_pane_of_a_known_provider_and_its_qr_code() -> None:
+    app = test_app(providers=bundled(), start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        await pilot.press("tab")
+        table = screen.query_one("#providers", DataTable)
+        table.move_cursor(row=rows(screen).index("openim.nl"))
+        await pilot.pause()
+        details = text_of(app, "#details")
+        assert "openim.nl: Category A" in details
+        assert "running since 2024-10-01" in details
+        assert "private person" in details and "free of charge" in details
+        assert "compliance 100%" in details
+        assert "q7d5cnhotu5wgynyn3dtd342t3gvsvsuch72ikkek4a5m33lcj7r3ryd.onion" in details
+        assert "Website: https://openim.nl" in details
+        assert "Legal notice: https://openim.nl/privacy/" in details
+        assert "Password reset: https://openim.nl/register/reset" in details
+        await pilot.press("q")
+        qr_screen = await wait_for_screen(pilot, LinkQRScreen)
+        assert qr_screen.query_one("#qr", QRCode).data == "https://openim.nl"
+        await pilot.press("n")
+        assert qr_screen.query_one("#qr", QRCode).data == "https://openim.nl/privacy/"
+        await pilot.press("escape")
+        await wait_for_screen(pilot, ServerScreen)
+
+
+async def test_pick_for_me_chooses_a_category_a_in_app_server() -> None:
+    app = test_app(providers=MIXED, start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        screen.rng = random.Random(1)
+        await pilot.press("tab", "i", "p")
+        assert screen.query_one("#domain", Input).value == "a-onion.example"
+        assert "Picked for you: a-onion.example" in text_of(app, "#details")
+        assert "Every category A server is good" in text_of(app, "#details")
+        await pilot.press("enter")  # the picked row is highlighted
+        await wait_for_screen(pilot, AccountScreen)
+        assert app.state.domain == "a-onion.example"
+
+
+async def test_pick_for_me_on_the_bundled_list() -> None:
+    providers = bundled()
+    app = test_app(providers=providers, start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        await pilot.press("tab", "p")
+        domain = screen.query_one("#domain", Input).value
+        chosen = next(p for p in providers if p.domain == domain)
+        assert chosen.category == "A" and chosen.in_band_registration
+
+
+def checked_app(prosody: Any) -> Any:
+    state = WizardState(host=prosody.host, port=prosody.starttls_port, ca_file=prosody.ca_file)
+    return test_app(state, providers=PROVIDERS, start="server")
+
+
+async def live_check(pilot: Any, domain: str) -> str:
+    await wait_for_screen(pilot, ServerScreen)
+    await type_text(pilot, domain)
+    await pilot.press("tab", "c")
+    await wait_until(pilot, lambda: "Live check of" in text_of(pilot.app, "#details"),
+                     NETWORK_WAIT, "the live check")
+    return text_of(pilot.app, "#details")
+
+
+@pytest.mark.usefixtures("prosody")
+async def test_live_check_of_a_typed_domain(prosody: Any) -> None:
+    app = checked_app(prosody)
+    async with app.run_test(size=SIZE) as pilot:
+        details = await live_check(pilot, "open.test")
+        assert "Live check of open.test" in details
+        assert "reachable" in details and "not reachable" not in details
+        assert "TLS valid" in details
+        assert "sign-up advertised: yes" in details
+        screen = app.screen
+        assert isinstance(screen, ServerScreen)
+        assert len(screen.probe_cache) == 1
+        assert app.probe_cache is screen.probe_cache
+
+
+@pytest.mark.usefixtures("prosody")
+async def test_live_check_shows_an_expired_certificate(prosody: Any) -> None:
+    app = checked_app(prosody)
+    async with app.run_test(size=SIZE) as pilot:
+        details = await live_check(pilot, "expired.test")
+        assert "TLS problem" in details
+        assert "certificate for expired.test has expired" in details
+
+
+async def test_escape_cancels_a_running_check(silent_server: Any) -> None:
+    state = WizardState(host="127.0.0.1", port=silent_server.port)
+    app = test_app(state, providers=PROVIDERS, start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        await type_text(pilot, "silent.example")
+        await pilot.press("tab", "c")
+        assert "Checking silent.example" in text_of(app, "#details")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "cancelled" in text_of(app, "#details"), 5,
+                         "the cancel")
+        assert app.screen is screen  # Esc stopped the check, not the step
+        await pilot.press("escape")
+        await wait_for_screen(pilot, WelcomeScreen)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from onboard.core.errors import (
     NameTakenError,
@@ -24,7 +24,7 @@ from onboard.core.errors import (
     RegistrationClosedError,
 )
 from onboard.core.flow import WizardState
-from onboard.core.providers import Provider
+from onboard.core.providers import Provider, bundled
 from onboard.ui.app import OnboardApp
 from onboard.ui.screens import account as account_module
 from onboard.ui.screens.account import AccountScreen
@@ -35,6 +35,7 @@ from onboard.ui.screens.existing import ExistingAccountScreen
 from onboard.ui.screens.form import FormScreen
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.welcome import WelcomeScreen
+from onboard.ui.widgets.link_qr import LinkQRScreen
 from tests.ui.fakes import (
     FIXED_CREDENTIALS,
     FakeRegistration,
@@ -64,6 +65,8 @@ PROVIDERS = [
     Provider("talk.example", "A", True, captcha=False, email_required=False,
              countries=("NL",)),
 ]
+
+YAX = next(p for p in bundled() if p.domain == "yax.im")
 
 
 def ready_state() -> WizardState:
@@ -118,6 +121,29 @@ def test_server_with_a_problem(snap_compare: SnapCompare) -> None:
 
     assert snap_compare(app_at("server", WizardState()), terminal_size=SIZE,
                         run_before=on(ServerScreen, typed))
+
+
+def test_server_list_with_details(snap_compare: SnapCompare) -> None:
+    """The list focused (its keys in the footer), a bundled server's facts and links."""
+    async def to_openim(pilot: Pilot[Any]) -> None:
+        await pilot.press("tab", "i", "s", "s")  # every sign-up kind, sorted by country
+        screen = pilot.app.screen
+        assert isinstance(screen, ServerScreen)
+        table = screen.query_one("#providers", DataTable)
+        domains = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        table.move_cursor(row=domains.index("openim.nl"), animate=False)
+
+    app = test_app(WizardState(), start="server", providers=bundled(), size=SIZE)
+    assert snap_compare(app, terminal_size=SIZE, run_before=on(ServerScreen, to_openim))
+
+
+def test_server_link_qr(snap_compare: SnapCompare) -> None:
+    async def qr(pilot: Pilot[Any]) -> None:
+        await pilot.press("tab", "q")
+        await wait_for_screen(pilot, LinkQRScreen)
+
+    app = test_app(WizardState(), start="server", providers=[YAX], size=SIZE)
+    assert snap_compare(app, terminal_size=SIZE, run_before=on(ServerScreen, qr))
 
 
 def test_account_own_password(snap_compare: SnapCompare) -> None:

@@ -1,21 +1,51 @@
-"""Step 2: the server, typed in or picked from a short list of good public servers."""
+"""Step 2: the server, typed in or chosen with facts from the list of public servers."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
+from typing import ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, DataTable, Input, Static
+from textual.worker import Worker, WorkerState
 
 from onboard.core.flow import WizardState
-from onboard.core.providers import Provider
+from onboard.core.probe import ProbeCache, ProbeResult, probe
+from onboard.core.providers import (
+    SORT_KEYS,
+    Provider,
+    ProviderFilter,
+    apply_filter,
+    pick_for_me,
+    pick_reason,
+    sort_providers,
+)
 from onboard.core.validation import domain_problem, normalize_domain
-from onboard.i18n import _
+from onboard.core.xmpp.address import ServerAddress
+from onboard.i18n import _, ngettext
 from onboard.ui.screens.base import WizardScreen
 from onboard.ui.text import N_
+from onboard.ui.widgets.link_qr import LinkQRScreen
+
+# Actions that only make sense while not typing in the domain field (letters type there).
+LIST_ACTIONS = frozenset({"toggle_in_app", "toggle_onion", "toggle_category_a", "cycle_sort",
+                          "pick", "check", "show_qr"})
+
+
+def sort_label(key: str) -> str:
+    labels = {
+        "domain": _("server name"),
+        "category": _("category"),
+        "country": _("country"),
+        "since": _("running since"),
+        "compliance": _("compliance"),
+    }
+    return labels.get(key, key)
 
 
 class ServerScreen(WizardScreen[str]):
@@ -26,10 +56,33 @@ class ServerScreen(WizardScreen[str]):
     CSS_PATH = "server.tcss"
     BODY_SCROLLS = False
     AUTO_FOCUS = "#domain"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("i", "toggle_in_app", N_("In-app"), id="filter-in-app"),
+        Binding("o", "toggle_onion", N_("Onion"), id="filter-onion"),
+        Binding("a", "toggle_category_a", N_("Cat. A"), id="filter-category-a"),
+        Binding("s", "cycle_sort", N_("Sort"), id="sort"),
+        Binding("p", "pick", N_("Pick"), id="pick"),
+        Binding("c", "check", N_("Check"), id="check"),
+        Binding("q", "show_qr", N_("QR"), id="qr"),
+    ]
 
-    def __init__(self, state: WizardState, providers: Sequence[Provider]) -> None:
+    def __init__(self, state: WizardState, providers: Sequence[Provider], *,
+                 note: str | None = None, probe_cache: ProbeCache | None = None,
+                 rng: random.Random | None = None) -> None:
         super().__init__(state)
         self.providers = list(providers)
+        self.note = note
+        self.probe_cache = probe_cache if probe_cache is not None else ProbeCache()
+        self.rng = rng
+        self.filter = ProviderFilter(in_band_only=True)
+        self.sort_key = SORT_KEYS[0]
+        self.shown: list[Provider] = []
+        self.picked: str | None = None
+        self.checking: str | None = None
+        self.check_note: str | None = None
+        self._probe_worker: Worker[ProbeResult] | None = None
+
+    # --- layout --------------------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
         yield Static(
@@ -43,33 +96,285 @@ class ServerScreen(WizardScreen[str]):
                         id="domain")
         yield Static("", id="domain-problem")
         if self.providers:
-            yield Static(_("Or pick one (Enter): public servers that allow sign-up from an "
-                           "app."), id="list-label")
+            yield Static("", id="list-label")
             table: DataTable[str] = DataTable(id="providers", cursor_type="row",
                                               zebra_stripes=True)
             yield table
+            with VerticalScroll(id="details-box"):
+                yield Static("", id="details")
         with Horizontal(id="buttons"):
-            yield Button(_("Back"), id="back")
-            yield Button(_("Continue"), id="continue", variant="primary")
+            yield Button(_("Back"), id="back", compact=True)
+            yield Button(_("Continue"), id="continue", variant="primary", compact=True)
 
     def on_mount(self) -> None:
+        self.apply_cursor_blink()
         if self.providers:
             table = self.query_one("#providers", DataTable)
-            yes, no = _("yes"), _("no")
             table.add_column(_("Server"), key="domain")
-            table.add_column(_("Country"), key="countries")
+            table.add_column(_("Sign-up"), key="signup")
             table.add_column(_("CAPTCHA"), key="captcha")
-            table.add_column(_("Email needed"), key="email")
-            for provider in self.providers:
-                table.add_row(
-                    provider.domain,
-                    " ".join(provider.countries) or "?",
-                    yes if provider.captcha else no,
-                    yes if provider.email_required else no,
-                    key=provider.domain,
-                )
+            table.add_column(_("Email"), key="email")
+            table.add_column(_("Country"), key="countries")
+            table.add_column(_("Cat."), key="category")
+            self._fill_table()
         if self.state.domain:
             self._show_problem(self.state.domain)
+
+    # --- the list ------------------------------------------------------------------------------
+
+    def _fill_table(self, keep: str | None = None) -> None:
+        table = self.query_one("#providers", DataTable)
+        current = keep or self._highlighted_domain()
+        # The best compliance first; dates oldest first (the longest running first).
+        self.shown = sort_providers(apply_filter(self.providers, self.filter), self.sort_key,
+                                    reverse=self.sort_key == "compliance")
+        table.clear()
+        yes, no = _("yes"), _("no")
+        for provider in self.shown:
+            table.add_row(
+                provider.domain,
+                _("in app") if provider.in_band_registration else _("web"),
+                yes if provider.captcha else no,
+                yes if provider.email_required else no,
+                " ".join(provider.countries) or "?",
+                provider.category,
+                key=provider.domain,
+            )
+        domains = [p.domain for p in self.shown]
+        if current in domains:
+            table.move_cursor(row=domains.index(current), animate=False)
+        self._update_list_label()
+        self._update_details()
+
+    def _update_list_label(self) -> None:
+        parts = [ngettext("{count} server", "{count} servers", len(self.shown)).format(
+            count=len(self.shown))]
+        if self.filter.in_band_only:
+            parts.append(_("in-app sign-up only"))
+        if self.filter.onion_only:
+            parts.append(_("with onion address"))
+        if set(self.filter.categories) == {"A"}:
+            parts.append(_("category A only"))
+        parts.append(_("sorted by {key}").format(key=sort_label(self.sort_key)))
+        parts.append(_("Tab: list keys"))
+        text = " · ".join(parts)
+        if self.note:
+            text = f"{self.note} {text}"
+        self.query_one("#list-label", Static).update(Content(text))
+
+    def _highlighted_domain(self) -> str | None:
+        if not self.providers:
+            return None
+        table = self.query_one("#providers", DataTable)
+        if not table.row_count:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:  # no row under the cursor
+            return None
+
+    def highlighted(self) -> Provider | None:
+        domain = self._highlighted_domain()
+        return next((p for p in self.shown if p.domain == domain), None)
+
+    def _typed_domain(self) -> str | None:
+        value = self.query_one("#domain", Input).value
+        if not value.strip() or domain_problem(value):
+            return None
+        return normalize_domain(value)
+
+    def check_target(self) -> str | None:
+        """The typed domain when it is one not in the list, else the highlighted server."""
+        typed = self._typed_domain()
+        if typed and typed not in {p.domain for p in self.providers}:
+            return typed
+        provider = self.highlighted()
+        return provider.domain if provider else typed
+
+    # --- the details pane ----------------------------------------------------------------------
+
+    def _provider_lines(self, provider: Provider) -> list[str]:
+        facts = [
+            _("Category {category}").format(category=provider.category),
+            _("running since {date}").format(date=provider.since or "?"),
+            provider.organization or _("organization unknown"),
+            _("free of charge") if provider.free_of_charge else _("not listed as free"),
+            _("compliance {percent}%").format(percent=provider.compliance)
+            if provider.compliance >= 0 else _("compliance unknown"),
+        ]
+        lines = [f"{provider.domain}: " + " · ".join(facts)]
+        lines.append(_("Onion address: {onion}").format(
+            onion=", ".join(provider.onion) if provider.onion else _("no")))
+        for label, url in self._links(provider):
+            lines.append(f"{label}: {url}")
+        return lines
+
+    def _links(self, provider: Provider) -> list[tuple[str, str]]:
+        links = [
+            (_("Website"), provider.website),
+            (_("Sign-up page"), provider.registration_web_page),
+            (_("Legal notice"), provider.legal_notice),
+            (_("Password reset"), provider.password_reset),
+        ]
+        return [(label, url) for label, url in links if url.startswith("https://")]
+
+    def _result_lines(self, result: ProbeResult) -> list[str]:
+        yes, no = _("yes"), _("no")
+        lines = [_("Live check of {domain}:").format(domain=result.domain)]
+        reached = _("reachable") if result.reachable else _("not reachable")
+        if result.rtt_ms is not None:
+            reached += f" ({result.rtt_ms:.0f} ms)"
+        tls = (_("TLS valid") + (f" ({result.tls.version})" if result.tls.version else "")
+               if result.tls.valid else _("TLS problem: {error}").format(
+                   error=result.tls.error or _("none")))
+        lines.append(f"{reached} · {tls}")
+        if result.tls.valid:
+            reg = result.registration
+            lines.append(" · ".join([
+                _("sign-up advertised: {answer}").format(answer=yes if reg.advertised else no),
+                _("CAPTCHA: {answer}").format(answer=yes if reg.captcha else no),
+                _("channel binding: {answer}").format(
+                    answer=yes if result.channel_binding else no),
+            ]))
+        if result.error:
+            lines.append(result.error)
+        return lines
+
+    def _update_details(self) -> None:
+        if not self.providers:
+            return
+        lines: list[str] = []
+        if self.picked:
+            lines.append(_("Picked for you: {domain}. {reason}").format(
+                domain=self.picked, reason=pick_reason()))
+        target = self.check_target()
+        provider = self.highlighted()
+        if provider is not None and provider.domain == target:
+            lines.extend(self._provider_lines(provider))
+        elif target:
+            lines.append(_("{domain}: not in the list; press c to check it.").format(
+                domain=target))
+        elif not self.shown:
+            lines.append(_("No server matches these filters."))
+        if target:
+            if self.checking == target:
+                lines.append(_("Checking {domain}… (Esc cancels)").format(domain=target))
+            else:
+                result = self.probe_cache.get(self._address(target))
+                if result is not None:
+                    lines.extend(self._result_lines(result))
+        if self.check_note:
+            lines.append(self.check_note)
+        self.query_one("#details", Static).update(Content("\n".join(lines)))
+
+    @on(DataTable.RowHighlighted, "#providers")
+    def _highlight_changed(self) -> None:
+        self.check_note = None
+        self._update_details()
+
+    # --- key bindings --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in LIST_ACTIONS:
+            if not self.providers and action != "check":
+                return False
+            if isinstance(self.focused, Input):
+                return False  # the letters are typed into the field
+        return True
+
+    def _set_filter(self, **changes: object) -> None:
+        values = {
+            "in_band_only": self.filter.in_band_only,
+            "onion_only": self.filter.onion_only,
+            "categories": self.filter.categories,
+        }
+        values.update(changes)
+        self.filter = ProviderFilter(**values)  # type: ignore[arg-type]
+        self._fill_table()
+
+    def action_toggle_in_app(self) -> None:
+        self._set_filter(in_band_only=not self.filter.in_band_only)
+
+    def action_toggle_onion(self) -> None:
+        self._set_filter(onion_only=not self.filter.onion_only)
+
+    def action_toggle_category_a(self) -> None:
+        only_a = set(self.filter.categories) == {"A"}
+        self._set_filter(categories=frozenset({"A", "B"}) if only_a else frozenset({"A"}))
+
+    def action_cycle_sort(self) -> None:
+        index = SORT_KEYS.index(self.sort_key)
+        self.sort_key = SORT_KEYS[(index + 1) % len(SORT_KEYS)]
+        self._fill_table()
+
+    def action_pick(self) -> None:
+        try:
+            chosen = pick_for_me(self.shown or self.providers, self.rng)
+        except ValueError:
+            self.check_note = _("There is no category A server with in-app sign-up here; "
+                                "change the filters.")
+            self._update_details()
+            return
+        self.picked = chosen.domain
+        self.check_note = None
+        self.query_one("#domain", Input).value = chosen.domain
+        self._fill_table(keep=chosen.domain)
+
+    def action_show_qr(self) -> None:
+        provider = self.highlighted()
+        links = self._links(provider) if provider else []
+        if not links:
+            self.check_note = _("This server has no web link to show.")
+            self._update_details()
+            return
+        self.app.push_screen(LinkQRScreen(links))
+
+    def _address(self, domain: str) -> ServerAddress:
+        state = self.state
+        return ServerAddress(domain, state.host, state.port, state.direct_tls, state.ca_file)
+
+    def action_check(self) -> None:
+        target = self.check_target()
+        if not target:
+            self.check_note = _("Type a server name or pick one from the list first.")
+            self._update_details()
+            return
+        self.check_note = None
+        address = self._address(target)
+        if self.probe_cache.get(address) is not None:
+            self._update_details()
+            return
+        self.checking = target
+        self._update_details()
+        self._probe_worker = self._run_probe(address)
+
+    @work(exclusive=True, group="probe")
+    async def _run_probe(self, address: ServerAddress) -> ProbeResult:
+        result = await probe(address, self.state.network)
+        self.probe_cache.put(result, address)
+        return result
+
+    @on(Worker.StateChanged)
+    def _probe_state(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._probe_worker:
+            return
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            if event.state is WorkerState.CANCELLED:
+                self.check_note = _("The check was cancelled.")
+            elif event.state is WorkerState.ERROR:
+                self.check_note = _("The check failed.")
+            self.checking = None
+            self._probe_worker = None
+            self._update_details()
+
+    def action_back(self) -> None:
+        worker = self._probe_worker
+        if worker is not None and worker.is_running:
+            worker.cancel()
+            return
+        super().action_back()
+
+    # --- typing and choosing -------------------------------------------------------------------
 
     def _show_problem(self, value: str) -> str | None:
         problem = domain_problem(value)
@@ -84,6 +389,9 @@ class ServerScreen(WizardScreen[str]):
             self._show_problem(event.value)
         else:
             self.query_one("#domain-problem", Static).update("")
+        if self.picked and normalize_domain(event.value) != self.picked:
+            self.picked = None
+        self._update_details()
 
     @on(Input.Submitted, "#domain")
     @on(Button.Pressed, "#continue")
