@@ -224,21 +224,12 @@ async def test_unknown_host_name() -> None:
     assert result.error is not None and "does-not-exist.invalid" in result.error
 
 
-async def test_silent_server_times_out_with_the_facts_so_far() -> None:
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1 << 16)
-        await asyncio.sleep(30)
-
-    listener = await asyncio.start_server(silent, "127.0.0.1", 0)
-    port = listener.sockets[0].getsockname()[1]
-    try:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        result = await probe(ServerAddress("open.test", "127.0.0.1", port), DirectNetwork(),
-                             timeout=1.0)
-        assert loop.time() - started < 4
-    finally:
-        listener.close()
+async def test_silent_server_times_out_with_the_facts_so_far(silent_server) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    result = await probe(ServerAddress("open.test", "127.0.0.1", silent_server.port),
+                         DirectNetwork(), timeout=1.0)
+    assert loop.time() - started < 4
     assert result.reachable and not result.tls.valid
     assert (result.condition, result.exit_code) == ("timeout", 7)
 
@@ -334,48 +325,24 @@ async def test_probe_many_reports_each_result_once(server, prosody) -> None:  # 
     assert elapsed < 10
 
 
-async def test_cancelling_probe_many_closes_every_connection() -> None:
+async def test_cancelling_probe_many_closes_every_connection(silent_server) -> None:  # type: ignore[no-untyped-def]
     """Silent servers (plain and direct TLS): cancel while every probe waits; all sockets close."""
-    accepted = 0
-    everyone_in = asyncio.Event()
-    closed = 0
-    all_closed = asyncio.Event()
     count = 6
-
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal accepted, closed
-        accepted += 1
-        if accepted == count:
-            everyone_in.set()
-        try:
-            while await reader.read(1 << 16):
-                pass
-        except ConnectionError:
-            pass
-        closed += 1
-        if closed == count:
-            all_closed.set()
-        writer.close()
-
-    listener = await asyncio.start_server(silent, "127.0.0.1", 0)
-    port = listener.sockets[0].getsockname()[1]
-    targets = [ServerAddress(f"s{i}.test", "127.0.0.1", port, direct_tls=i % 2 == 1)
+    targets = [ServerAddress(f"s{i}.test", "127.0.0.1", silent_server.port,
+                             direct_tls=i % 2 == 1)
                for i in range(count)]
     seen: list[ProbeResult] = []
-    try:
-        task = asyncio.ensure_future(probe_many(targets, DirectNetwork(), concurrency=count,
-                                                timeout=60, on_result=seen.append))
-        await asyncio.wait_for(everyone_in.wait(), 10)
-        await asyncio.sleep(0.2)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert loop.time() - started < 3
-        await asyncio.wait_for(all_closed.wait(), 5)
-    finally:
-        listener.close()
+    task = asyncio.ensure_future(probe_many(targets, DirectNetwork(), concurrency=count,
+                                            timeout=60, on_result=seen.append))
+    await silent_server.wait_for("accepted", count)
+    await asyncio.sleep(0.2)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert loop.time() - started < 3
+    await silent_server.wait_for("closed", count, timeout=5)
     assert seen == []
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import stat
-from pathlib import Path
 
 import pytest
 
@@ -217,48 +216,27 @@ async def test_unknown_domain_is_a_dns_failure() -> None:
     assert "does-not-exist.invalid" in caught.value.message
 
 
-async def test_silent_server_times_out(tmp_path: Path) -> None:
+async def test_silent_server_times_out(silent_server) -> None:  # type: ignore[no-untyped-def]
     """A server that accepts the connection and never speaks must not hang the user."""
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1 << 16)
-        await asyncio.sleep(30)
-
-    listener = await asyncio.start_server(silent, "127.0.0.1", 0)
-    port = listener.sockets[0].getsockname()[1]
-    try:
-        session = RegistrationSession(ServerAddress("open.test", "127.0.0.1", port),
-                                      DirectNetwork(), timeout=1.5)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        with pytest.raises(NetworkTimeoutError):
-            await session.open()
-        assert loop.time() - started < 5
-    finally:
-        listener.close()
+    session = RegistrationSession(ServerAddress("open.test", "127.0.0.1", silent_server.port),
+                                  DirectNetwork(), timeout=1.5)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(NetworkTimeoutError):
+        await session.open()
+    assert loop.time() - started < 5
 
 
-async def test_cancelling_a_wait_closes_the_connection() -> None:
+async def test_cancelling_a_wait_closes_the_connection(silent_server) -> None:  # type: ignore[no-untyped-def]
     """Cancel while the server keeps quiet: the wait ends at once and the socket is closed."""
-    closed = asyncio.Event()
-
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while await reader.read(1 << 16):
-            pass
-        closed.set()
-
-    listener = await asyncio.start_server(silent, "127.0.0.1", 0)
-    port = listener.sockets[0].getsockname()[1]
-    try:
-        session = RegistrationSession(ServerAddress("open.test", "127.0.0.1", port),
-                                      DirectNetwork(), timeout=60)
-        task = asyncio.ensure_future(session.open())
-        await asyncio.sleep(0.5)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        await asyncio.wait_for(closed.wait(), 5)
-    finally:
-        listener.close()
+    session = RegistrationSession(ServerAddress("open.test", "127.0.0.1", silent_server.port),
+                                  DirectNetwork(), timeout=60)
+    task = asyncio.ensure_future(session.open())
+    await asyncio.sleep(0.5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await silent_server.wait_for("closed", 1, timeout=5)
 
 
 async def test_a_created_account_whose_file_cannot_be_written_is_not_lost(server, prosody) -> None:  # type: ignore[no-untyped-def]
