@@ -24,10 +24,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                       "created from an app (the form is fetched but never sent, so nothing is "
                       "created), its login methods and channel binding."),
         epilog=_("Exit status: 0 when the server was reached over a verified TLS connection "
-                 "(even if it does not allow creating accounts: the report says so); "
-                 "otherwise the problem's status: 7 not reachable (name not found, connection "
-                 "refused, no answer), 8 certificate problem, 9 no TLS offered, 11 the server's "
-                 "answers made no sense; 2 for invalid options."),
+                 "(also when it does not allow creating accounts: the report says so); 7 when "
+                 "it could not be reached (name not found, no XMPP service, connection refused, "
+                 "no answer); 8 for a certificate problem; 9 when it offers no TLS; 11 when its "
+                 "answers made no sense; 2 for invalid options; 130 when cancelled."),
     )
     parser.add_argument("domain", metavar="DOMAIN", help=_("the server, e.g. example.org"))
     add_connection_options(parser)
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         if not 0 < args.timeout <= 600:
-            raise InvalidInputError(_("--timeout must be between 0 and 600 seconds."))
+            raise InvalidInputError(_("--timeout must be more than 0 and at most 600 seconds."))
         state = state_from_args(args)
         from onboard.core.probe import probe
 

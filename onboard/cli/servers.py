@@ -28,9 +28,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                       "recommended to newcomers (categories A and B only). Without --refresh "
                       "the last downloaded list is shown, or the one that came with this "
                       "program."),
-        epilog=_("Exit status: 0 the list was shown (also when a refresh failed: the note "
-                 "says so, and the saved or bundled list is shown), 2 invalid options, "
-                 "130 cancelled."),
+        epilog=_("Exit status: 0 when the list was shown (also when a refresh failed: a note "
+                 "says so and the saved or bundled list is shown); 2 for invalid options; "
+                 "130 when cancelled."),
     )
     parser.add_argument("--json", action="store_true", help=_("print one JSON object"))
     parser.add_argument("--refresh", action="store_true",
@@ -75,7 +75,7 @@ def _check(args: argparse.Namespace) -> None:
     if args.ca_file is not None and not args.ca_file.is_file():
         raise InvalidInputError(_("The CA file {path} does not exist.").format(path=args.ca_file))
     if not 0 < args.timeout <= 600:
-        raise InvalidInputError(_("--timeout must be between 0 and 600 seconds."))
+        raise InvalidInputError(_("--timeout must be more than 0 and at most 600 seconds."))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -152,10 +152,19 @@ def to_json(listing: ProviderList, shown: list[Provider]) -> dict[str, Any]:
     }
 
 
+def _organization_cell(value: str) -> str:
+    from onboard.core.providers import organization_label
+
+    label = organization_label(value)
+    # Our own descriptions are short; only a value passed through from the list can be long.
+    if label != value or len(label) <= 24:
+        return label
+    return label[:23] + "…"
+
+
 def _row(p: Provider) -> list[str]:
     yes, no, none = _("yes"), _("no"), "-"
     in_app = p.in_band_registration
-    organization = p.organization if len(p.organization) <= 24 else p.organization[:23] + "…"
     return [
         p.domain,
         p.category,
@@ -164,7 +173,7 @@ def _row(p: Provider) -> list[str]:
         (yes if p.email_required else no) if in_app else none,
         " ".join(p.countries) or "?",
         p.since or "?",
-        organization or "?",
+        _organization_cell(p.organization),
         yes if p.free_of_charge else no,
         f"{p.compliance} %" if p.compliance >= 0 else "?",
         yes if p.onion else no,

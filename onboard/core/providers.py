@@ -447,6 +447,27 @@ def pick_for_me(providers: Iterable[Provider], rng: random.Random | None = None)
     return rng.choice(candidates)
 
 
+def organization_label(value: str) -> str:
+    """Who runs the server, in plain words, for an XMPP Providers `organization` value.
+
+    Unknown values come back unchanged (parsing has already made them one safe line).
+    """
+    # Built on each call, so that the strings follow a language switch; each one is written
+    # out in `_()` so that the gettext extraction finds it.
+    labels = {
+        "private person": _("run by a private person"),
+        "commercial person": _("run by a self-employed person"),
+        "company": _("run by a company"),
+        "non-governmental": _("run by a non-profit organization"),
+        "governmental": _("run by a public authority"),
+        "educational": _("run by a school or university"),
+    }
+    key = value.strip().lower()
+    if not key:
+        return _("organization unknown")
+    return labels.get(key, value)
+
+
 def pick_reason() -> str:
     """Why a random pick is a fine choice, for the UI and the CLI to show next to it."""
     return _("Every category A server is good for a first account. Any server can talk to any "

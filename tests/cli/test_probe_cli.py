@@ -36,7 +36,8 @@ def test_help_documents_the_exit_status(onboard_home: Path) -> None:
     assert result.returncode == 0
     text = " ".join(result.stdout.split())
     assert "--json" in text and "--direct-tls" in text and "--ca-file" in text
-    assert "Exit status: 0" in text and "8 certificate problem" in text
+    assert "Exit status: 0 when" in text and "8 for a certificate problem" in text
+    assert "2 for invalid options" in text and "130 when cancelled" in text
     main_help = subprocess.run([COMMAND, "--help"], capture_output=True, text=True, timeout=60)
     assert "probe" in main_help.stdout
 

@@ -29,6 +29,7 @@ from onboard.core.providers import (
     bundled_date,
     cache_file,
     load_providers,
+    organization_label,
     parse_providers,
     pick_for_me,
     pick_reason,
@@ -441,3 +442,37 @@ def test_pick_for_me_needs_a_candidate() -> None:
 def test_the_pick_reason_explains_in_plain_words() -> None:
     reason = pick_reason()
     assert "category A" in reason and "any other" in reason and "free" in reason
+
+
+# --- organization ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "label"), [
+    ("private person", "run by a private person"),
+    ("commercial person", "run by a self-employed person"),
+    ("company", "run by a company"),
+    ("non-governmental", "run by a non-profit organization"),
+    ("governmental", "run by a public authority"),
+    ("educational", "run by a school or university"),
+    ("Company", "run by a company"),
+    (" private person ", "run by a private person"),
+])
+def test_organization_types_are_described_in_plain_words(value: str, label: str) -> None:
+    assert organization_label(value) == label
+
+
+def test_an_unknown_organization_type_is_shown_as_it_is() -> None:
+    assert organization_label("cooperative") == "cooperative"
+    assert organization_label("Verein e.V.") == "Verein e.V."
+
+
+def test_a_missing_organization_type_says_so() -> None:
+    assert organization_label("") == "organization unknown"
+    assert organization_label("   ") == "organization unknown"
+
+
+def test_every_bundled_organization_type_has_a_description() -> None:
+    values = {p.organization for p in bundled() if p.organization}
+    assert values, "the bundled list should name organization types"
+    for value in values:
+        assert organization_label(value).startswith("run by "), value
