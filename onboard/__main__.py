@@ -6,6 +6,7 @@ Nothing heavy is imported here, so `--help` and `--version` stay fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from onboard import __version__
@@ -55,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return _run(args)
+    except BrokenPipeError:
+        # The reader went away (`xmpp-onboard servers | head`): not a problem of ours. Point
+        # stdout at /dev/null so that flushing it at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # what a shell reports for a command ended by SIGPIPE
     except Exception as error:  # the last line of defence: a short note, never a traceback
         from onboard.core.crash import save_crash_report
 

@@ -96,6 +96,11 @@ def test_the_table_is_readable(onboard_home: Path) -> None:
     assert "in app" in openim and "100 %" in openim and openim.rstrip().endswith("yes")
     web_only = run("--avoid-country", "DE", home=onboard_home).stdout
     assert "web only" in web_only
+    everything = run(home=onboard_home).stdout.splitlines()
+    rows = {line.split()[0]: line for line in everything if line.startswith(("07f.de ",
+                                                                              "404.city "))}
+    assert "run by a private person" in rows["07f.de"]
+    assert "organization unknown" in rows["404.city"]
     assert run("--onion", home=onboard_home).stdout.startswith("1 server (")
 
 
@@ -142,7 +147,8 @@ def test_an_untrusted_mirror_is_a_note_not_a_crash(lists: ListServer,
     (["--country", "Germany"], "two-letter country code"),
     (["--avoid-country", "1"], "two-letter country code"),
     (["--providers-url", "http://localhost/list.json"], "https://"),
-    (["--timeout", "0"], "--timeout"),
+    (["--timeout", "0"], "--timeout must be more than 0 and at most 600 seconds."),
+    (["--timeout", "601"], "--timeout must be more than 0 and at most 600 seconds."),
 ])
 def test_invalid_options_exit_2_with_one_clear_line(args: list[str], message: str,
                                                     onboard_home: Path) -> None:
@@ -163,3 +169,23 @@ def test_help_documents_the_options(onboard_home: Path) -> None:
                    "--avoid-country", "--providers-url", "--ca-file", "--timeout", "Exit status"):
         assert option in result.stdout
     assert "--all-categories" not in result.stdout
+    text = " ".join(result.stdout.split())
+    assert "Exit status: 0 when the list was shown" in text
+    assert "2 for invalid options; 130 when cancelled." in text
+
+
+def test_a_reader_that_stops_early_is_not_a_crash(onboard_home: Path) -> None:
+    """`xmpp-onboard servers | head -1`: the closed pipe ends the command quietly."""
+    command = [sys.executable, "-m", "onboard", "--lang", "en", "servers"]
+    env = dict(os.environ, XMPP_ONBOARD_HOME=str(onboard_home))
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=env) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        # The reader goes away before the list is written (Python takes far longer to start
+        # than this takes), as `head -1` does after its line.
+        proc.stdout.close()
+        errors = proc.stderr.read().decode()
+        code = proc.wait(timeout=30)
+    assert code == 141
+    assert errors == ""
+    assert not list(onboard_home.rglob("crash*"))
