@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from textual import work
@@ -18,7 +19,13 @@ from textual.binding import Binding, BindingType
 from onboard.core.errors import OnboardError
 from onboard.core.flow import WizardState
 from onboard.core.probe import ProbeCache
-from onboard.core.providers import Provider, load_providers
+from onboard.core.providers import (
+    PROVIDERS_URL,
+    Provider,
+    ProviderList,
+    load_providers,
+    refresh_providers,
+)
 from onboard.i18n import current_language
 from onboard.ui.results import Back, GoTo
 from onboard.ui.screens.account import AccountScreen
@@ -54,6 +61,8 @@ class OnboardApp(App[WizardState]):
         *,
         service: RegistrationService,
         providers: Sequence[Provider] | None = None,
+        providers_url: str = PROVIDERS_URL,
+        providers_ca_file: Path | None = None,
         start: Step = "welcome",
         size: tuple[int, int] | None = None,
         cursor_blink: bool = True,
@@ -65,6 +74,8 @@ class OnboardApp(App[WizardState]):
         self.service = service
         self._providers = list(providers) if providers is not None else None
         self.providers_note: str | None = None
+        self.providers_url = providers_url
+        self.providers_ca_file = providers_ca_file
         # Live checks made on the server step, kept while the app runs.
         self.probe_cache = ProbeCache()
         self.start = start
@@ -82,6 +93,14 @@ class OnboardApp(App[WizardState]):
             self._providers = loaded.providers
             self.providers_note = loaded.note
         return self._providers
+
+    async def refresh_providers(self) -> ProviderList:
+        """Download the server list (through the wizard's network) and keep it for the run."""
+        listing = await refresh_providers(self.state.network, url=self.providers_url,
+                                          ca_file=self.providers_ca_file)
+        self._providers = list(listing.providers)
+        self.providers_note = listing.note
+        return listing
 
     async def run_async(self, *, size: tuple[int, int] | None = None,
                         **kwargs: Any) -> WizardState | None:
@@ -133,7 +152,8 @@ class OnboardApp(App[WizardState]):
 
     async def _server(self) -> Step | None:
         result = await self.push_screen_wait(ServerScreen(
-            self.state, self.providers, note=self.providers_note, probe_cache=self.probe_cache))
+            self.state, self.providers, note=self.providers_note, probe_cache=self.probe_cache,
+            refresh=self.refresh_providers))
         return "welcome" if isinstance(result, Back) else "account"
 
     async def _account(self) -> Step | None:
@@ -202,6 +222,8 @@ def make_app(
     size: tuple[int, int] | None = None,
     service: RegistrationService | None = None,
     providers: Sequence[Provider] | None = None,
+    providers_url: str = PROVIDERS_URL,
+    providers_ca_file: Path | None = None,
     start: Step = "welcome",
     cursor_blink: bool = True,
     animations: bool = True,
@@ -213,6 +235,8 @@ def make_app(
     size: the terminal size for headless runs (screenshots); ignored on a real terminal.
     service: what talks to servers; `LiveRegistration()` by default.
     providers: the server list to offer; the cached or bundled list by default.
+    providers_url, providers_ca_file: where the server step's "update" downloads the list
+        from (https only), and a CA to trust for it (a private mirror, or tests).
     start: the first step (the state must hold what earlier steps would have set).
     cursor_blink, animations: turn these off for deterministic screenshots.
     """
@@ -222,6 +246,8 @@ def make_app(
         state if state is not None else WizardState(),
         service=service if service is not None else LiveRegistration(),
         providers=providers,
+        providers_url=providers_url,
+        providers_ca_file=providers_ca_file,
         start=start,
         size=size,
         cursor_blink=cursor_blink,

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Input
 from onboard.core.flow import WizardState
 from onboard.core.providers import Provider, bundled
 from onboard.ui.screens.account import AccountScreen
+from onboard.ui.screens.filters import FiltersScreen
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.welcome import WelcomeScreen
 from onboard.ui.widgets.link_qr import LinkQRScreen
@@ -40,8 +41,8 @@ async def test_explains_federation_and_lists_servers() -> None:
         assert "Step 2 of 5: Server" in str(screen.query_one("#step").render())
         table = screen.query_one("#providers", DataTable)
         assert table.row_count == 2
-        assert table.get_row_at(0) == ["chat.example", "in app", "yes", "no", "DE", "A"]
-        assert table.get_row_at(1) == ["im.example", "in app", "no", "yes", "FR CH", "A"]
+        assert table.get_row_at(0) == ["chat.example", "in app", "yes", "no", "DE", "A", ""]
+        assert table.get_row_at(1) == ["im.example", "in app", "no", "yes", "FR CH", "A", ""]
         assert isinstance(app.focused, Input) and app.focused.id == "domain"
 
 
@@ -137,7 +138,8 @@ async def test_filters_change_the_rows_and_never_show_c_or_d() -> None:
         # While typing, the letter keys type; the list keys are hidden from the footer.
         assert "i" not in shown_keys(screen)
         await pilot.press("tab")
-        assert {"i", "o", "a", "s", "p", "c", "q"} <= shown_keys(screen)
+        assert {"f", "s", "p", "c", "C", "r", "q"} <= shown_keys(screen)
+        # i, o and a still work as shortcuts; the footer has room for the dialog's key only.
         assert rows(screen) == ["a-onion.example", "b-app.example"]  # in-app only by default
         assert "in-app sign-up only" in text_of(app, "#list-label")
         await pilot.press("i")
@@ -273,3 +275,170 @@ async def test_escape_cancels_a_running_check(silent_server: Any) -> None:
         assert app.screen is screen  # Esc stopped the check, not the step
         await pilot.press("escape")
         await wait_for_screen(pilot, WelcomeScreen)
+
+
+async def test_filters_dialog_prefers_and_avoids_countries() -> None:
+    app = test_app(providers=MIXED, start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        await pilot.press("tab", "f")
+        dialog = await wait_for_screen(pilot, FiltersScreen)
+        countries = dialog.query_one("#countries", DataTable)
+        assert [countries.get_row_at(i)[0] for i in range(countries.row_count)] == [
+            "Austria (AT)", "Germany (DE)", "United States (US)"]
+        # Untick "in-app only", prefer the US (Enter once), avoid Austria (Space twice).
+        await pilot.click("#in-band")
+        countries.focus()
+        await pilot.press("down", "down", "enter", "up", "up", "space", "space")
+        assert countries.get_row_at(2)[2] == "prefer"
+        assert countries.get_row_at(0)[2] == "avoid"
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, ServerScreen)
+        assert rows(screen) == ["b-web.example", "a-onion.example"]
+        label = text_of(app, "#list-label")
+        assert "United States first" in label and "not in Austria" in label
+        assert "in-app sign-up only" not in label
+        # Esc in the dialog changes nothing.
+        await pilot.press("f")
+        await wait_for_screen(pilot, FiltersScreen)
+        await pilot.click("#onion")
+        await pilot.press("escape")
+        await wait_for_screen(pilot, ServerScreen)
+        assert rows(screen) == ["b-web.example", "a-onion.example"]
+
+
+async def test_filters_dialog_in_german() -> None:
+    from onboard.i18n import set_language
+
+    set_language("de")
+    app = test_app(providers=MIXED, start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, ServerScreen)
+        await pilot.press("tab", "f")
+        dialog = await wait_for_screen(pilot, FiltersScreen)
+        countries = dialog.query_one("#countries", DataTable)
+        assert countries.get_row_at(1)[0] == "Deutschland (DE)"
+        assert "Nur Server" in str(dialog.query_one("#in-band").render())
+
+
+# Servers of the shared Prosody, one per kind of answer, all reached at its STARTTLS port.
+LIVE = [
+    Provider("open.test", "A", True, captcha=False, email_required=False, countries=("DE",)),
+    Provider("closed.test", "A", True, captcha=False, email_required=False, countries=("DE",)),
+    Provider("captcha.test", "A", True, captcha=True, email_required=False, countries=("DE",)),
+    Provider("expired.test", "A", True, captcha=False, email_required=False, countries=("DE",)),
+    Provider("wronghost.test", "A", True, captcha=False, email_required=False,
+             countries=("DE",)),
+    Provider("notls.test", "A", True, captcha=False, email_required=False, countries=("DE",)),
+]
+
+
+def live_column(screen: ServerScreen) -> dict[str, str]:
+    table = screen.query_one("#providers", DataTable)
+    return {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[6])
+            for i in range(table.row_count)}
+
+
+@pytest.mark.usefixtures("prosody")
+async def test_check_all_shows_each_result_in_the_table(prosody: Any) -> None:
+    state = WizardState(host=prosody.host, port=prosody.starttls_port, ca_file=prosody.ca_file)
+    app = test_app(state, providers=LIVE, start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        assert set(live_column(screen).values()) == {""}
+        await pilot.press("tab", "C")
+        await wait_until(pilot, lambda: "…" not in live_column(screen).values()
+                         and not screen.pending, NETWORK_WAIT, "every check")
+        assert live_column(screen) == {
+            "captcha.test": "open",
+            "closed.test": "closed",
+            "expired.test": "bad TLS",
+            "notls.test": "no TLS",
+            "open.test": "open",
+            "wronghost.test": "bad TLS",
+        }
+        assert "2 of 6 servers let you sign up in the app right now." in text_of(
+            app, "#details")
+        assert len(app.probe_cache) == 6
+        # The details of a checked row say why.
+        table = screen.query_one("#providers", DataTable)
+        table.move_cursor(row=rows(screen).index("expired.test"))
+        await pilot.pause()
+        assert "certificate for expired.test has expired" in text_of(app, "#details")
+        # A second "check all" answers from the cache at once.
+        await pilot.press("C")
+        await wait_until(pilot, lambda: not screen.pending, 2, "the cached answers")
+        assert live_column(screen)["open.test"] == "open"
+
+
+async def test_escape_stops_check_all(silent_server: Any) -> None:
+    state = WizardState(host="127.0.0.1", port=silent_server.port)
+    app = test_app(state, providers=PROVIDERS, start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        await pilot.press("tab", "C")
+        assert set(live_column(screen).values()) == {"…"}
+        assert "checked 0 of 2… (Esc stops)" in text_of(app, "#list-label")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "cancelled" in text_of(app, "#details"), 5,
+                         "the cancel")
+        assert set(live_column(screen).values()) == {""}
+        assert app.screen is screen  # Esc stopped the checks, not the step
+        assert "(Esc stops)" not in text_of(app, "#list-label")
+
+
+@pytest.fixture
+def list_server(tmp_path: Any) -> Any:
+    from tests.providers_server import serve
+
+    with serve(tmp_path) as server:
+        yield server
+
+
+async def test_update_downloads_the_list(list_server: Any) -> None:
+    from tests.providers_server import CHANGED_ORGANIZATION
+
+    app = test_app(providers=PROVIDERS, start="server", providers_url=list_server.url(),
+                   providers_ca_file=list_server.ca_file)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        await pilot.press("tab", "r")
+        await wait_until(pilot, lambda: "yax.im" in rows(screen), NETWORK_WAIT,
+                         "the new list")
+        assert "chat.example" not in rows(screen)
+        assert "average.example" not in rows(screen)  # category C is never offered
+        assert "The server list is up to date." in text_of(app, "#list-label")
+        table = screen.query_one("#providers", DataTable)
+        table.move_cursor(row=rows(screen).index("yax.im"))
+        await pilot.pause()
+        assert CHANGED_ORGANIZATION in text_of(app, "#details")
+        # The app keeps the new list for the next visit of this step.
+        assert any(p.domain == "yax.im" for p in app.providers)
+
+
+@pytest.mark.parametrize("path", ["/malformed.json", "/strings.json", "/huge.json"])
+async def test_a_failed_update_keeps_a_list_and_says_why(list_server: Any, path: str) -> None:
+    app = test_app(providers=PROVIDERS, start="server", providers_url=list_server.url(path),
+                   providers_ca_file=list_server.ca_file)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        await pilot.press("tab", "r")
+        await wait_until(pilot, lambda: "could not be refreshed" in text_of(
+            app, "#list-label"), NETWORK_WAIT, "the note")
+        # Nothing was saved before, so the list that came with the program is shown.
+        assert "came with this program" in text_of(app, "#list-label")
+        assert len(rows(screen)) > 2
+
+
+async def test_escape_stops_an_update(list_server: Any) -> None:
+    app = test_app(providers=PROVIDERS, start="server", providers_url=list_server.url(
+        "/slow.json"), providers_ca_file=list_server.ca_file)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        await pilot.press("tab", "r")
+        assert "updating the list" in text_of(app, "#list-label")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "was stopped" in text_of(app, "#list-label"), 5,
+                         "the stop")
+        assert rows(screen) == ["chat.example", "im.example"]
+        assert app.screen is screen

@@ -32,6 +32,7 @@ from onboard.ui.screens.connecting import ConnectingScreen
 from onboard.ui.screens.creating import CreatingScreen
 from onboard.ui.screens.done import DoneScreen
 from onboard.ui.screens.existing import ExistingAccountScreen
+from onboard.ui.screens.filters import FiltersScreen
 from onboard.ui.screens.form import FormScreen
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.welcome import WelcomeScreen
@@ -55,6 +56,7 @@ from tests.ui.helpers import (
     wait_until,
 )
 from tests.ui.relay import Relay
+from tests.ui.test_server import LIVE
 
 SnapCompare = Callable[..., bool]
 MakeRelay = Callable[..., Relay]
@@ -144,6 +146,36 @@ def test_server_link_qr(snap_compare: SnapCompare) -> None:
 
     app = test_app(WizardState(), start="server", providers=[YAX], size=SIZE)
     assert snap_compare(app, terminal_size=SIZE, run_before=on(ServerScreen, qr))
+
+
+def test_server_filters_dialog(snap_compare: SnapCompare) -> None:
+    """The filters dialog over the bundled list, Germany preferred."""
+    async def filters(pilot: Pilot[Any]) -> None:
+        await pilot.press("tab", "f")
+        dialog = await wait_for_screen(pilot, FiltersScreen)
+        dialog.query_one("#countries", DataTable).focus()
+        await pilot.press("enter")
+
+    app = test_app(WizardState(), start="server", providers=bundled(), size=SIZE)
+    assert snap_compare(app, terminal_size=SIZE, run_before=on(ServerScreen, filters))
+
+
+@pytest.mark.prosody
+def test_server_checked_all(snap_compare: SnapCompare, own_prosody: Any) -> None:
+    """Every listed server checked on a real Prosody: what each one allows right now."""
+    async def checked(pilot: Pilot[Any]) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, ServerScreen)
+        await pilot.press("tab", "C")
+        await wait_until(pilot, lambda: screen.check_note is not None, NETWORK_WAIT,
+                         "every check")
+        # A typed server not in the list, so that no connect time (it varies) is shown.
+        screen.query_one("#domain", Input).value = "typed.example"
+
+    state = WizardState(host=own_prosody.host, port=own_prosody.starttls_port,
+                        ca_file=own_prosody.ca_file)
+    app = test_app(state, start="server", providers=LIVE, size=SIZE)
+    assert snap_compare(app, terminal_size=SIZE, run_before=on(ServerScreen, checked))
 
 
 def test_account_own_password(snap_compare: SnapCompare) -> None:

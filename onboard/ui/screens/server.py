@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import ClassVar
 
 from textual import on, work
@@ -14,13 +15,16 @@ from textual.content import Content
 from textual.widgets import Button, DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
+from onboard.core.countries import country_name
 from onboard.core.flow import WizardState
-from onboard.core.probe import ProbeCache, ProbeResult, probe
+from onboard.core.probe import ProbeCache, ProbeResult, probe, probe_many
 from onboard.core.providers import (
     SORT_KEYS,
     Provider,
     ProviderFilter,
+    ProviderList,
     apply_filter,
+    organization_label,
     pick_for_me,
     pick_reason,
     sort_providers,
@@ -29,12 +33,38 @@ from onboard.core.validation import domain_problem, normalize_domain
 from onboard.core.xmpp.address import ServerAddress
 from onboard.i18n import _, ngettext
 from onboard.ui.screens.base import WizardScreen
+from onboard.ui.screens.filters import FiltersScreen
 from onboard.ui.text import N_
 from onboard.ui.widgets.link_qr import LinkQRScreen
 
 # Actions that only make sense while not typing in the domain field (letters type there).
-LIST_ACTIONS = frozenset({"toggle_in_app", "toggle_onion", "toggle_category_a", "cycle_sort",
-                          "pick", "check", "show_qr"})
+LIST_ACTIONS = frozenset({"filters", "toggle_in_app", "toggle_onion", "toggle_category_a",
+                          "cycle_sort", "pick", "check", "check_all", "refresh", "show_qr"})
+# How many servers "check all" talks to at once.
+CHECK_ALL_CONCURRENCY = 10
+
+RefreshProviders = Callable[[], Awaitable[ProviderList]]
+
+
+def can_sign_up(result: ProbeResult) -> bool:
+    """The server gave a registration form over verified TLS just now."""
+    return result.tls.valid and result.registration.error is None \
+        and bool(result.registration.fields)
+
+
+def probe_status(result: ProbeResult) -> str:
+    """A word or two for the table: can an account be made there right now?"""
+    if not result.reachable:
+        return _("offline")
+    if result.tls.reason == "no-tls":
+        return _("no TLS")
+    if not result.tls.valid:
+        return _("bad TLS")
+    if can_sign_up(result):
+        return _("open")
+    if result.registration.web_url:
+        return _("web only")
+    return _("closed")
 
 
 def sort_label(key: str) -> str:
@@ -57,30 +87,41 @@ class ServerScreen(WizardScreen[str]):
     BODY_SCROLLS = False
     AUTO_FOCUS = "#domain"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("i", "toggle_in_app", N_("In-app"), id="filter-in-app"),
-        Binding("o", "toggle_onion", N_("Onion"), id="filter-onion"),
-        Binding("a", "toggle_category_a", N_("Cat. A"), id="filter-category-a"),
+        Binding("f", "filters", N_("Filters"), id="filters"),
+        # Shortcuts for the most used filters; the Filters dialog has them all.
+        Binding("i", "toggle_in_app", N_("In-app"), id="filter-in-app", show=False),
+        Binding("o", "toggle_onion", N_("Onion"), id="filter-onion", show=False),
+        Binding("a", "toggle_category_a", N_("Cat. A"), id="filter-category-a", show=False),
         Binding("s", "cycle_sort", N_("Sort"), id="sort"),
         Binding("p", "pick", N_("Pick"), id="pick"),
         Binding("c", "check", N_("Check"), id="check"),
+        Binding("C,shift+c", "check_all", N_("Check all"), id="check-all", key_display="C"),
+        Binding("r", "refresh", N_("Update"), id="refresh"),
         Binding("q", "show_qr", N_("QR"), id="qr"),
     ]
 
     def __init__(self, state: WizardState, providers: Sequence[Provider], *,
                  note: str | None = None, probe_cache: ProbeCache | None = None,
+                 refresh: RefreshProviders | None = None,
                  rng: random.Random | None = None) -> None:
         super().__init__(state)
         self.providers = list(providers)
         self.note = note
         self.probe_cache = probe_cache if probe_cache is not None else ProbeCache()
+        self.refresh_providers = refresh
         self.rng = rng
         self.filter = ProviderFilter(in_band_only=True)
         self.sort_key = SORT_KEYS[0]
         self.shown: list[Provider] = []
         self.picked: str | None = None
         self.checking: str | None = None
+        # Servers of a running "check all" whose result has not come yet.
+        self.pending: set[str] = set()
+        self.check_all_total = 0
+        self.refreshing = False
         self.check_note: str | None = None
-        self._probe_worker: Worker[ProbeResult] | None = None
+        self._probe_worker: Worker[object] | None = None
+        self._refresh_worker: Worker[ProviderList] | None = None
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -116,6 +157,7 @@ class ServerScreen(WizardScreen[str]):
             table.add_column(_("Email"), key="email")
             table.add_column(_("Country"), key="countries")
             table.add_column(_("Cat."), key="category")
+            table.add_column(_("Now"), key="live")
             self._fill_table()
         if self.state.domain:
             self._show_problem(self.state.domain)
@@ -125,9 +167,11 @@ class ServerScreen(WizardScreen[str]):
     def _fill_table(self, keep: str | None = None) -> None:
         table = self.query_one("#providers", DataTable)
         current = keep or self._highlighted_domain()
-        # The best compliance first; dates oldest first (the longest running first).
-        self.shown = sort_providers(apply_filter(self.providers, self.filter), self.sort_key,
-                                    reverse=self.sort_key == "compliance")
+        # The best compliance first; dates oldest first (the longest running first). Filtering
+        # after sorting keeps preferred countries on top, in the chosen order.
+        ordered = sort_providers(self.providers, self.sort_key,
+                                 reverse=self.sort_key == "compliance")
+        self.shown = apply_filter(ordered, self.filter)
         table.clear()
         yes, no = _("yes"), _("no")
         for provider in self.shown:
@@ -138,6 +182,7 @@ class ServerScreen(WizardScreen[str]):
                 yes if provider.email_required else no,
                 " ".join(provider.countries) or "?",
                 provider.category,
+                self._live_cell(provider.domain),
                 key=provider.domain,
             )
         domains = [p.domain for p in self.shown]
@@ -145,6 +190,21 @@ class ServerScreen(WizardScreen[str]):
             table.move_cursor(row=domains.index(current), animate=False)
         self._update_list_label()
         self._update_details()
+
+    def _live_cell(self, domain: str) -> str:
+        if domain in self.pending or domain == self.checking:
+            return "…"
+        result = self.probe_cache.get(self._address(domain))
+        return probe_status(result) if result is not None else ""
+
+    def _show_live(self, domain: str) -> None:
+        if domain not in {p.domain for p in self.shown}:
+            return
+        self.query_one("#providers", DataTable).update_cell(
+            domain, "live", self._live_cell(domain), update_width=True)
+
+    def _countries_text(self, codes: frozenset[str] | set[str]) -> str:
+        return ", ".join(country_name(code) for code in sorted(codes))
 
     def _update_list_label(self) -> None:
         parts = [ngettext("{count} server", "{count} servers", len(self.shown)).format(
@@ -155,8 +215,21 @@ class ServerScreen(WizardScreen[str]):
             parts.append(_("with onion address"))
         if set(self.filter.categories) == {"A"}:
             parts.append(_("category A only"))
+        if self.filter.prefer_countries:
+            parts.append(_("{countries} first").format(
+                countries=self._countries_text(set(self.filter.prefer_countries))))
+        if self.filter.avoid_countries:
+            parts.append(_("not in {countries}").format(
+                countries=self._countries_text(set(self.filter.avoid_countries))))
         parts.append(_("sorted by {key}").format(key=sort_label(self.sort_key)))
-        parts.append(_("Tab: list keys"))
+        if self.refreshing:
+            parts.append(_("updating the list… (Esc stops)"))
+        elif self.pending:
+            done = self.check_all_total - len(self.pending)
+            parts.append(_("checked {done} of {total}… (Esc stops)").format(
+                done=done, total=self.check_all_total))
+        else:
+            parts.append(_("Tab: list keys"))
         text = " · ".join(parts)
         if self.note:
             text = f"{self.note} {text}"
@@ -197,7 +270,7 @@ class ServerScreen(WizardScreen[str]):
         facts = [
             _("Category {category}").format(category=provider.category),
             _("running since {date}").format(date=provider.since or "?"),
-            provider.organization or _("organization unknown"),
+            organization_label(provider.organization),
             _("free of charge") if provider.free_of_charge else _("not listed as free"),
             _("compliance {percent}%").format(percent=provider.compliance)
             if provider.compliance >= 0 else _("compliance unknown"),
@@ -257,7 +330,7 @@ class ServerScreen(WizardScreen[str]):
         elif not self.shown:
             lines.append(_("No server matches these filters."))
         if target:
-            if self.checking == target:
+            if self.checking == target or target in self.pending:
                 lines.append(_("Checking {domain}… (Esc cancels)").format(domain=target))
             else:
                 result = self.probe_cache.get(self._address(target))
@@ -283,14 +356,16 @@ class ServerScreen(WizardScreen[str]):
         return True
 
     def _set_filter(self, **changes: object) -> None:
-        values = {
-            "in_band_only": self.filter.in_band_only,
-            "onion_only": self.filter.onion_only,
-            "categories": self.filter.categories,
-        }
-        values.update(changes)
-        self.filter = ProviderFilter(**values)  # type: ignore[arg-type]
+        self.filter = dataclasses.replace(self.filter, **changes)  # type: ignore[arg-type]
         self._fill_table()
+
+    def action_filters(self) -> None:
+        def chosen(new: ProviderFilter | None) -> None:
+            if new is not None:
+                self.filter = new
+                self._fill_table()
+
+        self.app.push_screen(FiltersScreen(self.filter, self.providers), chosen)
 
     def action_toggle_in_app(self) -> None:
         self._set_filter(in_band_only=not self.filter.in_band_only)
@@ -333,6 +408,9 @@ class ServerScreen(WizardScreen[str]):
         state = self.state
         return ServerAddress(domain, state.host, state.port, state.direct_tls, state.ca_file)
 
+    def _is_busy(self, worker: Worker[object] | Worker[ProviderList] | None) -> bool:
+        return worker is not None and worker.is_running
+
     def action_check(self) -> None:
         target = self.check_target()
         if not target:
@@ -344,7 +422,12 @@ class ServerScreen(WizardScreen[str]):
         if self.probe_cache.get(address) is not None:
             self._update_details()
             return
+        if self._is_busy(self._probe_worker):
+            self.check_note = _("A check is running; wait for it or press Esc to stop it.")
+            self._update_details()
+            return
         self.checking = target
+        self._show_live(target)
         self._update_details()
         self._probe_worker = self._run_probe(address)
 
@@ -354,24 +437,102 @@ class ServerScreen(WizardScreen[str]):
         self.probe_cache.put(result, address)
         return result
 
+    def action_check_all(self) -> None:
+        if not self.shown:
+            self.check_note = _("No server matches these filters.")
+            self._update_details()
+            return
+        if self._is_busy(self._probe_worker):
+            self.check_note = _("A check is running; wait for it or press Esc to stop it.")
+            self._update_details()
+            return
+        addresses = [self._address(p.domain) for p in self.shown]
+        self.pending = {a.domain for a in addresses if self.probe_cache.get(a) is None}
+        self.check_all_total = len(addresses)
+        self.check_note = None
+        for domain in self.pending:
+            self._show_live(domain)
+        self._update_list_label()
+        self._update_details()
+        self._probe_worker = self._run_probe_all(addresses)
+
+    @work(exclusive=True, group="probe")
+    async def _run_probe_all(self, addresses: list[ServerAddress]) -> list[ProbeResult]:
+        return await probe_many(addresses, self.state.network, cache=self.probe_cache,
+                                concurrency=CHECK_ALL_CONCURRENCY, on_result=self._probed)
+
+    def _probed(self, result: ProbeResult) -> None:
+        """One result of "check all" came in: show it in its row at once."""
+        self.pending.discard(result.domain)
+        self._show_live(result.domain)
+        self._update_list_label()
+        if self.check_target() == result.domain:
+            self._update_details()
+
     @on(Worker.StateChanged)
     def _probe_state(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._probe_worker:
             return
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            if event.state is WorkerState.CANCELLED:
-                self.check_note = _("The check was cancelled.")
-            elif event.state is WorkerState.ERROR:
-                self.check_note = _("The check failed.")
-            self.checking = None
-            self._probe_worker = None
-            self._update_details()
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        if event.state is WorkerState.CANCELLED:
+            self.check_note = _("The check was cancelled.")
+        elif event.state is WorkerState.ERROR:
+            self.check_note = _("The check failed.")
+        elif self.check_all_total:
+            self.check_note = self._check_all_summary()
+        unfinished = [d for d in (*self.pending, self.checking) if d]
+        self.checking = None
+        self.pending = set()
+        self.check_all_total = 0
+        self._probe_worker = None
+        for domain in unfinished:
+            self._show_live(domain)
+        self._update_list_label()
+        self._update_details()
+
+    def _check_all_summary(self) -> str:
+        results = [self.probe_cache.get(self._address(p.domain)) for p in self.shown]
+        checked = [r for r in results if r is not None]
+        open_now = sum(1 for r in checked if can_sign_up(r))
+        return ngettext("{open} of {count} server lets you sign up in the app right now.",
+                        "{open} of {count} servers let you sign up in the app right now.",
+                        len(checked)).format(open=open_now, count=len(checked))
+
+    def action_refresh(self) -> None:
+        if self.refresh_providers is None or self._is_busy(self._refresh_worker):
+            return
+        self.refreshing = True
+        self._update_list_label()
+        self._refresh_worker = self._run_refresh(self.refresh_providers)
+
+    @work(exclusive=True, group="refresh")
+    async def _run_refresh(self, refresh: RefreshProviders) -> ProviderList:
+        return await refresh()
+
+    @on(Worker.StateChanged)
+    def _refresh_state(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._refresh_worker:
+            return
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        self.refreshing = False
+        self._refresh_worker = None
+        listing = event.worker.result if event.state is WorkerState.SUCCESS else None
+        if isinstance(listing, ProviderList):
+            self.providers = list(listing.providers)
+            self.note = listing.note or _("The server list is up to date.")
+        elif event.state is WorkerState.CANCELLED:
+            self.note = _("Updating the server list was stopped; the list is unchanged.")
+        else:
+            self.note = _("The server list could not be updated; the list is unchanged.")
+        self._fill_table()
 
     def action_back(self) -> None:
-        worker = self._probe_worker
-        if worker is not None and worker.is_running:
-            worker.cancel()
-            return
+        for worker in (self._probe_worker, self._refresh_worker):
+            if worker is not None and worker.is_running:
+                worker.cancel()
+                return
         super().action_back()
 
     # --- typing and choosing -------------------------------------------------------------------
