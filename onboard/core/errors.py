@@ -432,3 +432,192 @@ class StorageError(OnboardError):
         data = super().to_json()
         data["account_created"] = self.account_created
         return data
+
+
+# --- Tor -----------------------------------------------------------------------------------------
+# Exit status 13: Tor could not be used (not found, refused, a SOCKS error); 14: a tor the app
+# started did not finish connecting. In Tor mode these end the step: nothing is retried directly.
+
+
+class TorUnavailableError(OnboardError):
+    """No tor at the address (nothing listening, or not a SOCKS5 proxy), or it went away."""
+
+    condition = "tor-unavailable"
+    exit_code = 13
+
+    def __init__(self, where: str, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.where = where
+
+    @property
+    def message(self) -> str:
+        return _("Tor is not reachable at {where}, so nothing was sent.").format(
+            where=self.where)
+
+    @property
+    def hint(self) -> str:
+        return _("Start Tor (or Tor Browser) and try again, or let this program start its own "
+                 "tor. Nothing is ever sent without Tor once you chose it.")
+
+
+# SOCKS5 reply codes (RFC 1928) and tor's extended ones (ExtendedErrors, from 0xF0).
+SOCKS_REPLIES = {
+    0x01: "general-failure",
+    0x02: "not-allowed",
+    0x03: "network-unreachable",
+    0x04: "host-unreachable",
+    0x05: "connection-refused",
+    0x06: "ttl-expired",
+    0x07: "command-not-supported",
+    0x08: "address-type-not-supported",
+    0xF0: "onion-descriptor-not-found",
+    0xF1: "onion-descriptor-invalid",
+    0xF2: "onion-intro-failed",
+    0xF3: "onion-rendezvous-failed",
+    0xF4: "onion-client-auth-missing",
+    0xF5: "onion-client-auth-wrong",
+    0xF6: "onion-bad-address",
+    0xF7: "onion-intro-timed-out",
+}
+
+
+class TorProxyError(OnboardError):
+    """Tor was reached but could not open the connection; `reply` is the SOCKS reply code."""
+
+    condition = "tor-proxy"
+    exit_code = 13
+
+    def __init__(self, target: str, reply: int, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.target = target
+        self.reply = reply
+        self.reason = SOCKS_REPLIES.get(reply, "unknown")
+
+    @property
+    def message(self) -> str:
+        messages = {
+            "general-failure": _("Tor could not reach {target}."),
+            "not-allowed": _("Tor's rules do not allow a connection to {target}."),
+            "network-unreachable": _("Tor could not find a way to {target}."),
+            "host-unreachable": _("Tor could not reach {target}: the name was not found or "
+                                  "the server is down."),
+            "connection-refused": _("{target} refused the connection that came through Tor."),
+            "ttl-expired": _("The connection to {target} through Tor took too long."),
+            "onion-descriptor-not-found": _("The onion service {target} was not found: it is "
+                                            "offline or the address is old."),
+            "onion-descriptor-invalid": _("The onion service {target} published broken "
+                                          "information."),
+            "onion-intro-failed": _("The onion service {target} did not answer Tor's "
+                                    "introduction."),
+            "onion-rendezvous-failed": _("The connection to the onion service {target} could "
+                                         "not be completed."),
+            "onion-client-auth-missing": _("The onion service {target} needs a key that was "
+                                           "not given."),
+            "onion-client-auth-wrong": _("The onion service {target} did not accept the key."),
+            "onion-bad-address": _("{target} is not a valid onion address."),
+            "onion-intro-timed-out": _("The onion service {target} did not answer in time."),
+        }
+        template = messages.get(self.reason, _("Tor could not open a connection to {target} "
+                                               "(SOCKS reply {code})."))
+        return template.format(target=self.target, code=f"0x{self.reply:02x}")
+
+    @property
+    def hint(self) -> str:
+        if self.reason == "onion-bad-address":
+            return _("Check the onion address, or use the server's normal name.")
+        if self.reason.startswith("onion-"):
+            return _("Try again in a minute, or use the server's normal name over Tor.")
+        return _("Try again in a minute (Tor picks another path), or choose another server. "
+                 "Nothing was sent without Tor.")
+
+
+class TorControlError(OnboardError):
+    """Tor's control port could not be used: `reason` is password-needed, password-wrong,
+    cookie-unreadable or unreachable."""
+
+    condition = "tor-control"
+    exit_code = 13
+
+    def __init__(self, reason: str, where: str, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.where = where
+
+    @property
+    def message(self) -> str:
+        messages = {
+            "password-needed": _("Tor at {where} asks for its control password."),
+            "password-wrong": _("Tor at {where} did not accept that control password."),
+            "cookie-unreadable": _("Tor at {where} uses a cookie file this user may not "
+                                   "read."),
+        }
+        return messages.get(self.reason, _("Tor's control port at {where} could not be "
+                                           "used.")).format(where=self.where)
+
+    @property
+    def hint(self) -> str:
+        if self.reason == "cookie-unreadable":
+            return _("Add your user to the tor group (on Debian: sudo adduser $USER "
+                     "debian-tor, then log in again), or let this program start its own tor.")
+        if self.reason.startswith("password"):
+            return _("Type the password set in tor's HashedControlPassword, or let this "
+                     "program start its own tor.")
+        return _("Let this program start its own tor instead.")
+
+
+class TorBootstrapError(OnboardError):
+    """A tor the app started did not connect to the Tor network in time.
+
+    `reason`: stalled (no progress), timeout, exited (tor ended), or failed (it could not be
+    started); `progress` the last percentage seen; `hints` what the likely causes suggest.
+    """
+
+    condition = "tor-bootstrap"
+    exit_code = 14
+
+    def __init__(self, reason: str, progress: int = 0, detail: str | None = None,
+                 bridges: bool = False) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.progress = progress
+        self.bridges = bridges
+
+    @property
+    def message(self) -> str:
+        messages = {
+            "stalled": _("Tor stopped making progress at {progress}%."),
+            "timeout": _("Tor did not finish connecting in time (it got to {progress}%)."),
+            "exited": _("Tor ended while connecting (at {progress}%)."),
+            "failed": _("Tor could not be started."),
+        }
+        return messages.get(self.reason, messages["failed"]).format(progress=self.progress)
+
+    @property
+    def hint(self) -> str:
+        if self.reason == "failed":
+            return _("Check that tor is installed (on Debian or Ubuntu: sudo apt install tor).")
+        if self.bridges:
+            return _("Check your internet connection and the computer's clock. If these bridges "
+                     "are blocked too, get new ones (https://bridges.torproject.org, or email "
+                     "bridges@torproject.org) or try snowflake.")
+        return _("Check your internet connection and that the computer's clock and time zone "
+                 "are right. If Tor is blocked where you are, use bridges.")
+
+
+class BridgeLineError(InvalidInputError):
+    """A pasted bridge line that cannot work; `line_number` counts from 1."""
+
+    condition = "bad-bridge"
+
+    def __init__(self, line_number: int, why: str) -> None:
+        super().__init__(why)
+        self.line_number = line_number
+        self.why = why
+
+    @property
+    def message(self) -> str:
+        return _("Bridge line {number}: {why}").format(number=self.line_number, why=self.why)
+
+    @property
+    def hint(self) -> str:
+        return _("Copy the bridge lines again exactly as you got them, one per line.")
