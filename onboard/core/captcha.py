@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from onboard.core.errors import NetworkError, NetworkTimeoutError, ProtocolError
+from onboard.core.errors import (
+    NetworkError,
+    NetworkTimeoutError,
+    ProtocolError,
+    onboard_error_in,
+)
 from onboard.core.xmpp.forms import MAX_IMAGE_BYTES, safe_web_url
 
 if TYPE_CHECKING:
@@ -94,5 +99,7 @@ async def fetch_image(url: str, network: Network, timeout: float = 20.0,
     except httpx.TimeoutException:
         raise NetworkTimeoutError("CAPTCHA image", timeout) from None
     except httpx.HTTPError as exc:
-        raise NetworkError(f"the CAPTCHA image could not be fetched: {exc}") from None
+        # A Tor failure under httpx keeps its own, plainer message.
+        raise onboard_error_in(exc) or NetworkError(
+            f"the CAPTCHA image could not be fetched: {exc}") from None
     return bytes(body)

@@ -20,6 +20,19 @@ def with_server_text(message: str, server_text: str) -> str:
     return message + " " + _("The server said: “{text}”").format(text=server_text)
 
 
+def onboard_error_in(exc: BaseException) -> OnboardError | None:
+    """The OnboardError behind a library's error (e.g. a TorProxyError raised by the network
+    object under httpx), for a more precise message than the library's own."""
+    seen: BaseException | None = exc
+    for _depth in range(10):
+        if seen is None:
+            return None
+        if isinstance(seen, OnboardError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 class OnboardError(Exception):
     """Base of all expected failures. Never carries a password."""
 

@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from onboard.core.errors import onboard_error_in
 from onboard.core.text import one_line
 from onboard.core.validation import domain_problem
 from onboard.core.xmpp.forms import safe_web_url
@@ -319,6 +320,9 @@ async def _download(network: Network, url: str, timeout: float,
         raise _FetchError(_("the list server did not answer in time ({seconds:.0f} s)").format(
             seconds=timeout)) from None
     except httpx.HTTPError as exc:
+        cause = onboard_error_in(exc)
+        if cause is not None:  # e.g. Tor could not reach the list server
+            raise _FetchError(cause.message.rstrip(".")) from None
         if _is_tls_failure(exc):
             raise _FetchError(_("a secure connection to the list server could not be set up"
                                 )) from None
