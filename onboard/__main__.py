@@ -14,7 +14,7 @@ from onboard.i18n import _, set_language
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from onboard.cli import probe, register, servers
+    from onboard.cli import probe, register, servers, tor
 
     parser = argparse.ArgumentParser(
         prog="xmpp-onboard",
@@ -29,10 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
         _("for a private server or a test server: how the assistant connects to whichever "
           "server is chosen"))
     register.add_connection_options(assistant)
+    tor.add_tor_options(assistant)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     register.add_parser(commands)
     probe.add_parser(commands)
     servers.add_parser(commands)
+    tor.add_parser(commands)
     return parser
 
 
@@ -54,8 +56,13 @@ def main(argv: list[str] | None = None) -> int:
             line=_("The CA file {path} does not exist.").format(path=args.ca_file))
                          + "\n")
         return 2
+    from onboard.core.errors import OnboardError
+
     try:
         return _run(args)
+    except OnboardError as error:  # e.g. an unreadable --bridges file before the app starts
+        sys.stderr.write(_("Error: {line}").format(line=f"{error.message} {error.hint}") + "\n")
+        return error.exit_code
     except BrokenPipeError:
         # The reader went away (`xmpp-onboard servers | head`): not a problem of ours. Point
         # stdout at /dev/null so that flushing it at exit does not fail again.
@@ -75,12 +82,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command is None:
+        from onboard.cli.tor import read_bridges
         from onboard.core.flow import WizardState
         from onboard.i18n import current_language
         from onboard.ui.app import make_app
 
+        # --tor and --bridges preselect the connection step's choice.
         state = WizardState(language=current_language(), host=args.host, port=args.port,
-                            direct_tls=args.direct_tls, ca_file=args.ca_file)
+                            direct_tls=args.direct_tls, ca_file=args.ca_file,
+                            tor_mode=str(args.tor), tor_bridges=read_bridges(args.bridges))
         app = make_app(state)
         app.run()
         return int(app.return_code or 0)

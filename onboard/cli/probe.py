@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 
 from onboard.cli.io import emit_json, report_error
 from onboard.cli.register import add_connection_options, state_from_args
+from onboard.cli.tor import add_tor_options
 from onboard.core.errors import InvalidInputError, OnboardError
 from onboard.i18n import _
 
 if TYPE_CHECKING:
+    from onboard.core.flow import WizardState
     from onboard.core.probe import ProbeResult
 
 
@@ -31,6 +33,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("domain", metavar="DOMAIN", help=_("the server, e.g. example.org"))
     add_connection_options(parser)
+    add_tor_options(parser)
     parser.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS",
                         help=_("give up after this many seconds (default 15)"))
     parser.add_argument("--json", action="store_true", help=_("print one JSON object"))
@@ -44,9 +47,7 @@ def run(args: argparse.Namespace) -> int:
         if not 0 < args.timeout <= 600:
             raise InvalidInputError(_("--timeout must be more than 0 and at most 600 seconds."))
         state = state_from_args(args)
-        from onboard.core.probe import probe
-
-        result = asyncio.run(probe(state.server(), state.network, args.timeout))
+        result = asyncio.run(_probe(args, state))
     except OnboardError as error:
         return report_error(error, args.json)
     except KeyboardInterrupt:
@@ -56,6 +57,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_report(result))
     return result.exit_code
+
+
+async def _probe(args: argparse.Namespace, state: WizardState) -> ProbeResult:
+    from onboard.cli.tor import network_for
+    from onboard.core.probe import probe
+
+    async with network_for(args, state.network) as network:
+        return await probe(state.server(), network, args.timeout)
 
 
 def _yes_no(value: bool) -> str:

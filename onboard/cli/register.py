@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from onboard.cli.io import Terminal, emit_json, read_password, report_error
+from onboard.cli.tor import add_tor_options
 from onboard.core.errors import InvalidInputError, OnboardError
 from onboard.core.flow import WizardState
 from onboard.core.validation import (
@@ -38,6 +39,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--field", action="append", default=[], metavar="NAME=VALUE",
                         help=_("answer a field of the server's form (repeatable)"))
     add_connection_options(parser)
+    add_tor_options(parser)
     parser.add_argument("--json", action="store_true", help=_("print one JSON object"))
     parser.set_defaults(handler=run)
 
@@ -120,8 +122,8 @@ def _ask_password(terminal: Terminal) -> tuple[str, bool]:
 
 
 async def _register(args: argparse.Namespace, terminal: Terminal) -> int:
-    from onboard.cli.forms import ask_form  # imports the CAPTCHA renderer only when needed
-    from onboard.core.xmpp.registration import RegistrationSession, verify_login
+    from onboard.cli.tor import network_for
+    from onboard.core.network import for_new_account
 
     state = state_from_args(args)
     answers = _parse_fields(args.field)
@@ -134,6 +136,18 @@ async def _register(args: argparse.Namespace, terminal: Terminal) -> int:
     generated = False
     if password is None and args.generate_password:
         password, generated = generate_password(), True
+
+    async with network_for(args, state.network) as network:
+        # Over Tor each registration gets a circuit of its own.
+        state.network = for_new_account(network)
+        return await _register_over(args, terminal, state, answers, password, generated)
+
+
+async def _register_over(args: argparse.Namespace, terminal: Terminal, state: WizardState,
+                         answers: dict[str, list[str]], password: str | None,
+                         generated: bool) -> int:
+    from onboard.cli.forms import ask_form
+    from onboard.core.xmpp.registration import RegistrationSession, verify_login
 
     session = RegistrationSession(state.server(), state.network)
     try:

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from onboard.cli.io import emit_json, report_error
-from onboard.core.errors import InvalidInputError
+from onboard.cli.tor import add_tor_options
+from onboard.core.errors import InvalidInputError, OnboardError
 from onboard.i18n import _, ngettext
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                                "mirror and tests)"))
     parser.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
                         help=_("with --refresh: give up after SECONDS (default 20)"))
+    add_tor_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -102,9 +104,17 @@ def run(args: argparse.Namespace) -> int:
         from onboard.core.network import DirectNetwork
         from onboard.core.providers import refresh_providers
 
+        async def refresh() -> ProviderList:
+            from onboard.cli.tor import network_for
+
+            async with network_for(args, DirectNetwork()) as network:
+                return await refresh_providers(network, url=args.providers_url,
+                                               timeout=args.timeout, ca_file=args.ca_file)
+
         try:
-            listing = asyncio.run(refresh_providers(DirectNetwork(), url=args.providers_url,
-                                                    timeout=args.timeout, ca_file=args.ca_file))
+            listing = asyncio.run(refresh())
+        except OnboardError as error:  # Tor was asked for and could not be used
+            return report_error(error, args.json)
         except KeyboardInterrupt:
             return 130
     else:

@@ -156,3 +156,11 @@ class DirectNetwork:
         verify = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
         return httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False,
                                  verify=verify)
+
+
+def for_new_account(network: Network) -> Network:
+    """The route for one new account: over Tor a fresh circuit (its own SOCKS credentials), so
+    accounts made one after another are not linked by their path, and per-IP sign-up limits
+    see different exits; the direct route as it is."""
+    isolated = getattr(network, "isolated", None)
+    return isolated() if callable(isolated) else network
