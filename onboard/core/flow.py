@@ -42,6 +42,25 @@ class WizardState:
     credentials_file: Path | None = None
     login_verified: bool = False
     network: Network = field(default_factory=_direct)
+    # The Tor choice (`TorMode` as text: off, auto, system, browser, launch, socks5://…), the
+    # bridge lines for a launched tor, and where the Tor in use came from, in plain words.
+    tor_mode: str = "off"
+    tor_bridges: list[str] = field(default_factory=list)
+    tor_source: str = ""
+
+    def onion_address(self) -> str | None:
+        """The onion address the connection will use (Tor on, the server has one, and no
+        host was given by hand)."""
+        if not self.tor_on or self.host:
+            return None
+        onions = getattr(self.network, "onions", {})
+        found = onions.get(self.domain) if isinstance(onions, dict) else None
+        return str(found[0]) if found else None
+
+    @property
+    def tor_on(self) -> bool:
+        """Everything goes through Tor (the network object is a Tor one)."""
+        return self.network.name == "tor"
 
     def server(self) -> ServerAddress:
         return ServerAddress(self.domain, self.host, self.port, self.direct_tls, self.ca_file)

@@ -8,9 +8,10 @@ session (through a `RegistrationService`), closing it when the user goes back or
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import work
 from textual.app import App
@@ -26,6 +27,7 @@ from onboard.core.providers import (
     load_providers,
     refresh_providers,
 )
+from onboard.core.tor.route import TorRoute, open_route, parse_tor_mode
 from onboard.i18n import current_language
 from onboard.ui.results import Back, GoTo
 from onboard.ui.screens.account import AccountScreen
@@ -35,13 +37,29 @@ from onboard.ui.screens.done import DoneScreen
 from onboard.ui.screens.existing import ExistingAccountScreen
 from onboard.ui.screens.form import FormScreen, needs_form
 from onboard.ui.screens.server import ServerScreen
+from onboard.ui.screens.tor import TorScreen
+from onboard.ui.screens.tor_connect import StatusCallback, TorConnectScreen
 from onboard.ui.screens.welcome import WelcomeScreen
 from onboard.ui.service import LiveRegistration, RegistrationService
 from onboard.ui.text import N_, translate_bindings
 
-Step = Literal["welcome", "existing", "server", "account", "connect", "form", "create", "done"]
-STEPS: tuple[Step, ...] = ("welcome", "existing", "server", "account", "connect", "form",
-                           "create", "done")
+if TYPE_CHECKING:
+    from onboard.core.tor.control import TorSource
+
+Step = Literal["welcome", "existing", "tor", "tor_connect", "server", "account", "connect",
+               "form", "create", "done"]
+STEPS: tuple[Step, ...] = ("welcome", "existing", "tor", "tor_connect", "server", "account",
+                           "connect", "form", "create", "done")
+
+
+@dataclass(frozen=True)
+class TorOptions:
+    """How the Tor step finds or starts tor: the defaults for real use; tests point it at a
+    private Tor network (`extra_config` for a launched tor, `candidates` for a running one)."""
+
+    extra_config: Mapping[str, str | list[str]] | None = None
+    candidates: Sequence[TorSource] | None = None
+    stall_after: float = 30.0
 
 
 class OnboardApp(App[WizardState]):
@@ -63,6 +81,7 @@ class OnboardApp(App[WizardState]):
         providers: Sequence[Provider] | None = None,
         providers_url: str = PROVIDERS_URL,
         providers_ca_file: Path | None = None,
+        tor_options: TorOptions | None = None,
         start: Step = "welcome",
         size: tuple[int, int] | None = None,
         cursor_blink: bool = True,
@@ -76,6 +95,9 @@ class OnboardApp(App[WizardState]):
         self.providers_note: str | None = None
         self.providers_url = providers_url
         self.providers_ca_file = providers_ca_file
+        self.tor_options = tor_options or TorOptions()
+        # The Tor in use (a launched one is stopped when it is replaced or the app ends).
+        self.tor_route: TorRoute | None = None
         # Live checks made on the server step, kept while the app runs.
         self.probe_cache = ProbeCache()
         self.start = start
@@ -112,6 +134,7 @@ class OnboardApp(App[WizardState]):
 
     async def on_unmount(self) -> None:
         await self.service.close()
+        self._set_route(None)
 
     # --- the coordinator -----------------------------------------------------------------------
 
@@ -120,6 +143,8 @@ class OnboardApp(App[WizardState]):
         steps: dict[Step, Callable[[], Awaitable[Step | None]]] = {
             "welcome": self._welcome,
             "existing": self._existing,
+            "tor": self._tor,
+            "tor_connect": self._tor_connect,
             "server": self._server,
             "account": self._account,
             "connect": self._connect,
@@ -144,17 +169,62 @@ class OnboardApp(App[WizardState]):
         if isinstance(choice, Back):
             return None
         self.state.mode = choice
-        return "server" if choice == "create" else "existing"
+        return "tor" if choice == "create" else "existing"
 
     async def _existing(self) -> Step | None:
         await self.push_screen_wait(ExistingAccountScreen(self.state))
         return "welcome"
 
+    async def _tor(self) -> Step | None:
+        choice = await self.push_screen_wait(TorScreen(self.state, self.tor_options.candidates))
+        if isinstance(choice, Back):
+            return "welcome"
+        self.state.tor_mode = str(choice.mode)
+        self.state.tor_bridges = list(choice.bridges)
+        if choice.mode.on:
+            return "tor_connect"
+        self._set_route(None)
+        return "server"
+
+    async def _tor_connect(self) -> Step | None:
+        result = await self.push_screen_wait(TorConnectScreen(self.state, self._open_tor))
+        if isinstance(result, Back):
+            return "tor"
+        if isinstance(result, GoTo):
+            return "tor_connect"
+        self._set_route(result)
+        return "server"
+
+    async def _open_tor(self, on_status: StatusCallback) -> TorRoute:
+        options = self.tor_options
+        return await open_route(parse_tor_mode(self.state.tor_mode), on_status=on_status,
+                                bridges=self.state.tor_bridges,
+                                extra_config=options.extra_config,
+                                candidates=options.candidates,
+                                stall_after=options.stall_after)
+
+    def _set_route(self, route: TorRoute | None) -> None:
+        """Use `route` from now on (None: direct). Results checked on another route go."""
+        from onboard.core.network import DirectNetwork
+
+        old, self.tor_route = self.tor_route, route
+        if old is not None and old is not route:
+            old.close()
+        if route is None:
+            if self.state.network.name != "direct":
+                self.state.network = DirectNetwork()
+            self.state.tor_source = ""
+        else:
+            onions = {p.domain: list(p.onion) for p in self.providers if p.onion}
+            self.state.network = route.network.with_onions(onions)
+            self.state.tor_source = route.source.label()
+        self.probe_cache.clear()
+
     async def _server(self) -> Step | None:
         result = await self.push_screen_wait(ServerScreen(
             self.state, self.providers, note=self.providers_note, probe_cache=self.probe_cache,
             refresh=self.refresh_providers))
-        return "welcome" if isinstance(result, Back) else "account"
+        return "tor" if isinstance(result, Back) else "account"
 
     async def _account(self) -> Step | None:
         await self.service.close()
@@ -224,6 +294,7 @@ def make_app(
     providers: Sequence[Provider] | None = None,
     providers_url: str = PROVIDERS_URL,
     providers_ca_file: Path | None = None,
+    tor_options: TorOptions | None = None,
     start: Step = "welcome",
     cursor_blink: bool = True,
     animations: bool = True,
@@ -237,6 +308,7 @@ def make_app(
     providers: the server list to offer; the cached or bundled list by default.
     providers_url, providers_ca_file: where the server step's "update" downloads the list
         from (https only), and a CA to trust for it (a private mirror, or tests).
+    tor_options: how the Tor step finds or starts tor (tests: a private Tor network).
     start: the first step (the state must hold what earlier steps would have set).
     cursor_blink, animations: turn these off for deterministic screenshots.
     """
@@ -248,6 +320,7 @@ def make_app(
         providers=providers,
         providers_url=providers_url,
         providers_ca_file=providers_ca_file,
+        tor_options=tor_options,
         start=start,
         size=size,
         cursor_blink=cursor_blink,

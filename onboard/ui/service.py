@@ -46,11 +46,13 @@ class LiveRegistration:
 
     async def fetch_form(self, state: WizardState) -> RegistrationForm:
         from onboard.core.logs import silence_libraries
+        from onboard.core.network import for_new_account
         from onboard.core.xmpp.registration import RegistrationSession
 
         silence_libraries()
         await self.close()
-        session = RegistrationSession(state.server(), state.network)
+        # Over Tor, each attempt at a new account gets a circuit of its own.
+        session = RegistrationSession(state.server(), for_new_account(state.network))
         self._session = session
         return await session.open()
 

@@ -51,6 +51,8 @@ def deferred_texts() -> dict[str, str]:
         "Welcome": _("Welcome"),
         "I already have an account": _("I already have an account"),
         "Server": _("Server"),
+        "Connection": _("Connection"),
+        "Connecting to Tor": _("Connecting to Tor"),
         "Your address and password": _("Your address and password"),
         "Connecting": _("Connecting"),
         "The server's questions": _("The server's questions"),

@@ -73,12 +73,15 @@ def tmux(prosody, onboard_home: Path) -> Iterator[Tmux]:  # type: ignore[no-unty
 def test_register_an_account_in_a_real_terminal(tmux: Tmux, prosody,  # type: ignore[no-untyped-def]
                                                 onboard_home: Path) -> None:
     name = f"tmux{uuid.uuid4().hex[:6]}"
-    tmux.wait_for("Step 1 of 5")
+    tmux.wait_for("Step 1 of 6")
     tmux.keys("Enter")  # Create a new account
-    tmux.wait_for("Step 2 of 5")
+    tmux.wait_for("Step 2 of 6")
+    assert "Tor: off" in tmux.screen()  # the route is always on screen
+    tmux.keys("Enter")  # Directly, without Tor (chosen already)
+    tmux.wait_for("Step 3 of 6")
     tmux.type("open.test")
     tmux.keys("Enter")
-    tmux.wait_for("Step 3 of 5")
+    tmux.wait_for("Step 4 of 6")
     tmux.type(name)
     tmux.wait_for(f"Your address will be {name}@open.test")
     tmux.keys("C-g")  # generate a strong password
@@ -86,7 +89,7 @@ def test_register_an_account_in_a_real_terminal(tmux: Tmux, prosody,  # type: ig
     tmux.keys("Enter")
     tmux.wait_for("It works.")
     tmux.keys("Enter")
-    done = tmux.wait_for("Step 5 of 5")
+    done = tmux.wait_for("Step 6 of 6")
     assert f"{name}@open.test" in done
     assert "Logging in with the new account worked" in done
     tmux.keys("q")

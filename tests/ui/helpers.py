@@ -132,3 +132,11 @@ async def first_login_refused(pilot: Pilot[Any], server: Any, gate: Relay, domai
     gate.resume()
     await error_shown(pilot)
     return lambda: away.rename(account)
+
+
+async def through_connection_step(pilot: Pilot[Any]) -> None:
+    """Take the connection step as it comes (directly, unless the state says otherwise)."""
+    from onboard.ui.screens.tor import TorScreen
+
+    await wait_for_screen(pilot, TorScreen)
+    await pilot.press("enter")

@@ -28,6 +28,7 @@ from tests.ui.helpers import (
     fresh,
     screen_text,
     test_app,
+    through_connection_step,
     type_text,
     wait_for_screen,
     wait_until,
@@ -43,9 +44,10 @@ def prosody_app(prosody: Any) -> OnboardApp:
 
 
 async def to_account(pilot: Pilot[Any], domain: str, username: str) -> AccountScreen:
-    """Welcome → Server → Account, with the keyboard, and a generated password."""
+    """Welcome → Connection → Server → Account, with the keyboard, and a generated password."""
     await wait_for_screen(pilot, WelcomeScreen)
     await pilot.press("enter")
+    await through_connection_step(pilot)
     await wait_for_screen(pilot, ServerScreen)
     await type_text(pilot, domain)
     await pilot.press("enter")

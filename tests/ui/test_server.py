@@ -13,7 +13,7 @@ from onboard.core.providers import Provider, bundled
 from onboard.ui.screens.account import AccountScreen
 from onboard.ui.screens.filters import FiltersScreen
 from onboard.ui.screens.server import ServerScreen
-from onboard.ui.screens.welcome import WelcomeScreen
+from onboard.ui.screens.tor import TorScreen
 from onboard.ui.widgets.link_qr import LinkQRScreen
 from onboard.ui.widgets.qr import QRCode
 from tests.ui.helpers import (
@@ -38,7 +38,7 @@ async def test_explains_federation_and_lists_servers() -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, ServerScreen)
         assert "federation" in text_of(app, "#federation")
-        assert "Step 2 of 5: Server" in str(screen.query_one("#step").render())
+        assert "Step 3 of 6: Server" in str(screen.query_one("#step").render())
         table = screen.query_one("#providers", DataTable)
         assert table.row_count == 2
         assert table.get_row_at(0) == ["chat.example", "in app", "yes", "no", "DE", "A", ""]
@@ -97,7 +97,7 @@ async def test_escape_goes_back_and_the_domain_is_kept() -> None:
         screen = await wait_for_screen(pilot, ServerScreen)
         assert screen.query_one("#domain", Input).value == "example.org"
         await pilot.press("escape")
-        await wait_for_screen(pilot, WelcomeScreen)
+        await wait_for_screen(pilot, TorScreen)
 
 
 async def test_empty_domain_shows_what_to_enter() -> None:
@@ -274,7 +274,7 @@ async def test_escape_cancels_a_running_check(silent_server: Any) -> None:
                          "the cancel")
         assert app.screen is screen  # Esc stopped the check, not the step
         await pilot.press("escape")
-        await wait_for_screen(pilot, WelcomeScreen)
+        await wait_for_screen(pilot, TorScreen)
 
 
 async def test_filters_dialog_prefers_and_avoids_countries() -> None:

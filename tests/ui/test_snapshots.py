@@ -10,13 +10,14 @@ Update after looking at them: pytest tests/ui/test_snapshots.py --snapshot-updat
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import Button, DataTable, Input
 
 from onboard.core.errors import (
     NameTakenError,
@@ -25,7 +26,8 @@ from onboard.core.errors import (
 )
 from onboard.core.flow import WizardState
 from onboard.core.providers import Provider, bundled
-from onboard.ui.app import OnboardApp
+from onboard.core.tor.launch import BootstrapStatus, phase_text
+from onboard.ui.app import OnboardApp, TorOptions
 from onboard.ui.screens import account as account_module
 from onboard.ui.screens.account import AccountScreen
 from onboard.ui.screens.connecting import ConnectingScreen
@@ -35,6 +37,8 @@ from onboard.ui.screens.existing import ExistingAccountScreen
 from onboard.ui.screens.filters import FiltersScreen
 from onboard.ui.screens.form import FormScreen
 from onboard.ui.screens.server import ServerScreen
+from onboard.ui.screens.tor import TorScreen
+from onboard.ui.screens.tor_connect import TorConnectScreen
 from onboard.ui.screens.welcome import WelcomeScreen
 from onboard.ui.widgets.link_qr import LinkQRScreen
 from tests.ui.fakes import (
@@ -110,6 +114,63 @@ def test_welcome(snap_compare: SnapCompare) -> None:
 def test_existing_account(snap_compare: SnapCompare) -> None:
     assert snap_compare(app_at("existing", WizardState()), terminal_size=SIZE,
                         run_before=on(ExistingAccountScreen))
+
+
+def test_connection(snap_compare: SnapCompare) -> None:
+    """The connection step, once the search for a running tor is done (none in the list
+    given, so the result is the same on every machine)."""
+    async def searched(pilot: Pilot[Any]) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, TorScreen)
+        await wait_until(pilot, lambda: bool(screen.found), 5, "the search for tor")
+
+    app = app_at("tor", WizardState(), tor_options=TorOptions(candidates=[]))
+    assert snap_compare(app, terminal_size=SIZE, run_before=on(TorScreen, searched))
+
+
+def test_connection_bridges(snap_compare: SnapCompare) -> None:
+    async def bridges(pilot: Pilot[Any]) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, TorScreen)
+        await wait_until(pilot, lambda: bool(screen.found), 5, "the search for tor")
+        for _ in range(4):
+            await pilot.press("down")
+        await pilot.press("space", "enter")
+        await type_text(pilot, "obfs4 192.0.2.7 0123456789ABCDEF0123456789ABCDEF01234567")
+        screen.query_one("#continue", Button).press()
+
+    app = app_at("tor", WizardState(), tor_options=TorOptions(candidates=[]))
+    assert snap_compare(app, terminal_size=SIZE, run_before=on(TorScreen, bridges))
+
+
+def test_tor_bootstrap_progress(snap_compare: SnapCompare) -> None:
+    """A launched tor half way. The status is fixed here (a real bootstrap is too quick and
+    its timing varies); the real 0 → 100 % is tests/ui/test_tor.py's."""
+    status = BootstrapStatus(progress=45, tag="requesting_descriptors",
+                             summary="Asking for relay descriptors",
+                             text=phase_text("requesting_descriptors"))
+
+    async def half_way(on_status: Callable[[BootstrapStatus], None]) -> Any:
+        on_status(status)
+        await asyncio.Event().wait()  # until Esc
+
+    async def shown(pilot: Pilot[Any]) -> None:
+        pilot.app.push_screen(TorConnectScreen(pilot.app.state, half_way))
+        screen = await wait_for_screen(pilot, TorConnectScreen)
+        await wait_until(pilot, lambda: screen.last_status is not None, 5, "the status")
+
+    app = app_at("server", WizardState(tor_mode="launch"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=on(ServerScreen, shown))
+
+
+def test_tor_not_reachable(snap_compare: SnapCompare) -> None:
+    """Port 9 (discard) has nothing listening here: Tor is not there, and nothing else is
+    tried."""
+    async def failed(pilot: Pilot[Any]) -> None:
+        await wait_until(pilot, lambda: pilot.app.screen.query("#error"), 10, "the error")
+
+    app = app_at("tor_connect", WizardState(tor_mode="socks5://127.0.0.1:9"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=on(TorConnectScreen, failed))
 
 
 def test_server(snap_compare: SnapCompare) -> None:

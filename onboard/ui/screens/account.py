@@ -34,7 +34,7 @@ class AccountScreen(WizardScreen[str]):
     must be typed twice.
     """
 
-    STEP = 3
+    STEP = 4
     STEP_TITLE = N_("Your address and password")
     CSS_PATH = "account.tcss"
     AUTO_FOCUS = "#username"

@@ -38,7 +38,7 @@ class WizardScreen(Screen[R | Back], Generic[R]):
         translate_bindings(self)
 
     def compose(self) -> ComposeResult:
-        yield StepIndicator(self.STEP, self.STEP_TITLE, id="step")
+        yield StepIndicator(self.STEP, self.STEP_TITLE, tor=self.state.tor_on, id="step")
         body = VerticalScroll(id="body") if self.BODY_SCROLLS else Vertical(id="body")
         with body:
             yield from self.compose_body()

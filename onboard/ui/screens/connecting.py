@@ -37,7 +37,7 @@ class ConnectingScreen(WizardScreen[RegistrationForm | GoTo]):
     closes it when this screen is dismissed with anything but a form.
     """
 
-    STEP = 4
+    STEP = 5
     STEP_TITLE = N_("Connecting")
     CSS_PATH = "connecting.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -60,13 +60,21 @@ class ConnectingScreen(WizardScreen[RegistrationForm | GoTo]):
         self.error: OnboardError | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield Static(
-            Content(_("Connecting to {domain} and asking for its sign-up form…").format(
-                domain=self.state.domain)),
-            id="progress",
-        )
+        yield Static(Content(self._progress_text()), id="progress")
         yield LoadingIndicator(id="loading")
         yield Static(_("Press Esc to cancel."), id="cancel-hint")
+
+    def _progress_text(self) -> str:
+        domain = self.state.domain
+        onion = self.state.onion_address()
+        if onion:
+            return _("Connecting to {domain} over Tor, at its onion address {onion}, and "
+                     "asking for its sign-up form…").format(domain=domain, onion=onion)
+        if self.state.tor_on:
+            return _("Connecting to {domain} over Tor and asking for its sign-up form…").format(
+                domain=domain)
+        return _("Connecting to {domain} and asking for its sign-up form…").format(
+            domain=domain)
 
     def on_mount(self) -> None:
         self.fetch_form()

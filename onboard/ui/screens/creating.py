@@ -48,7 +48,7 @@ class CreatingScreen(WizardScreen[Outcome]):
     here with buttons. Back is disabled while a request is under way.
     """
 
-    STEP = 4
+    STEP = 5
     STEP_TITLE = N_("Creating your account")
     CSS_PATH = "creating.tcss"
 

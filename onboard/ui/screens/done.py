@@ -18,7 +18,7 @@ from onboard.ui.text import N_
 class DoneScreen(WizardScreen[None]):
     """Dismisses with None when the user quits (q, Esc or the button)."""
 
-    STEP = 5
+    STEP = 6
     STEP_TITLE = N_("Done")
     CSS_PATH = "done.tcss"
     AUTO_FOCUS = "#quit"

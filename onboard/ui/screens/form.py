@@ -65,7 +65,7 @@ class FormScreen(WizardScreen[Answers]):
     Boolean answers are ["1"] or ["0"]; empty optional answers are left out.
     """
 
-    STEP = 4
+    STEP = 5
     STEP_TITLE = N_("The server's questions")
     CSS_PATH = "form.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [

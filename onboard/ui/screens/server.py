@@ -81,7 +81,7 @@ def sort_label(key: str) -> str:
 class ServerScreen(WizardScreen[str]):
     """Dismisses with the chosen domain (also stored in `state.domain`), or BACK."""
 
-    STEP = 2
+    STEP = 3
     STEP_TITLE = N_("Server")
     CSS_PATH = "server.tcss"
     BODY_SCROLLS = False

@@ -1,4 +1,4 @@
-"""The one-line header of every step: progress dots and "Step 2 of 5: Server"."""
+"""The one-line header of every step: progress dots and "Step 3 of 6: Server"."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from textual.widget import Widget
 from onboard.i18n import _
 from onboard.ui.text import tr
 
-TOTAL_STEPS = 5
+TOTAL_STEPS = 6
 
 
 class StepIndicator(Widget):
@@ -26,11 +26,20 @@ class StepIndicator(Widget):
     """
 
     def __init__(self, step: int, title: str, *, total: int = TOTAL_STEPS,
-                 id: str | None = None) -> None:
+                 tor: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self.step = step
         self.total = total
         self.title_id = title
+        self.tor = tor
+
+    def on_resize(self) -> None:
+        self.refresh()  # the route text keeps to the right edge
+
+    @property
+    def route_text(self) -> str:
+        """Always visible: whether everything goes through Tor."""
+        return _("Tor: on") if self.tor else _("Tor: off")
 
     @property
     def text(self) -> str:
@@ -43,6 +52,12 @@ class StepIndicator(Widget):
 
     def render(self) -> Content:
         if not self.step:
-            return Content.from_markup("[b]$text[/b]", text=self.text)
-        dots = "".join("●" if n <= self.step else "○" for n in range(1, self.total + 1))
-        return Content.from_markup("$dots  [b]$text[/b]", dots=dots, text=self.text)
+            left = Content.from_markup("[b]$text[/b]", text=self.text)
+        else:
+            dots = "".join("●" if n <= self.step else "○" for n in range(1, self.total + 1))
+            left = Content.from_markup("$dots  [b]$text[/b]", dots=dots, text=self.text)
+        route = Content.from_markup("[reverse] $route [/reverse]" if self.tor else "$route",
+                                    route=self.route_text)
+        # The route sits at the right edge.
+        gap = max(self.content_size.width - left.cell_length - route.cell_length, 1)
+        return Content.assemble(left, " " * gap, route)

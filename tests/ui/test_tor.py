@@ -1,0 +1,216 @@
+"""The connection step: choosing Tor, a launched tor's bootstrap, bridges, errors; then a real
+registration over Tor. Every tor here is real: the private Tor network's client, a tor the app
+launches onto that network (directly or through its obfs4 bridge), or one that stalls."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+from textual.widgets import Button, Input, ProgressBar, TextArea
+
+from onboard.core.flow import WizardState
+from onboard.ui.app import TorOptions
+from onboard.ui.screens.account import AccountScreen
+from onboard.ui.screens.done import DoneScreen
+from onboard.ui.screens.server import ServerScreen
+from onboard.ui.screens.tor import TorScreen
+from onboard.ui.screens.tor_connect import TorConnectScreen
+from onboard.ui.screens.welcome import WelcomeScreen
+from onboard.ui.widgets.choice_set import ChoiceSet
+from tests.ui.helpers import (
+    SIZE,
+    screen_text,
+    test_app,
+    text_of,
+    type_text,
+    wait_for_screen,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.timeout(300)]
+TOR_WAIT = 120.0
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def step_text(app: Any) -> str:
+    return str(app.screen.query_one("#step").render())
+
+
+async def choose(pilot: Any, choice: str) -> TorScreen:
+    """On the connection step, move the highlight to `choice` and select it."""
+    screen = await wait_for_screen(pilot, TorScreen)
+    choices = screen.query_one("#tor-choice", ChoiceSet)
+    names = [button.name for button in choices.query("RadioButton")]
+    choices.focus()
+    current = choices._selected or 0
+    target = names.index(choice)
+    key = "down" if target > current else "up"
+    for _ in range(abs(target - current)):
+        await pilot.press(key)
+    await pilot.press("space")
+    assert screen.chosen() == choice
+    return screen
+
+
+async def test_directly_is_the_default_and_tor_off_is_shown() -> None:
+    app = test_app(start="tor", providers=[])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, TorScreen)
+        assert "Step 2 of 6: Connection" in step_text(app)
+        assert "Tor: off" in step_text(app)
+        assert screen.chosen() == "off"
+        assert "sends nothing without it" in screen_text(app)
+        await pilot.press("enter")  # Enter on the chosen option goes on
+        await wait_for_screen(pilot, ServerScreen)
+        assert "Tor: off" in step_text(app)
+        assert app.state.network.name == "direct"
+        await pilot.press("escape")
+        await wait_for_screen(pilot, TorScreen)
+        await pilot.press("escape")
+        await wait_for_screen(pilot, WelcomeScreen)
+
+
+async def test_a_socks_address_is_checked_before_use() -> None:
+    app = test_app(start="tor", providers=[])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await choose(pilot, "socks")
+        await pilot.press("enter")  # leads to the address field
+        assert isinstance(app.focused, Input) and app.focused.id == "socks"
+        await type_text(pilot, "tor.example:9050")
+        await pilot.press("enter")
+        assert "not a name" in text_of(app, "#tor-problem")
+        assert app.screen is screen
+
+
+async def test_a_tor_that_is_not_there_is_an_error_and_nothing_else() -> None:
+    port = closed_port()
+    state = WizardState(tor_mode=f"socks5://127.0.0.1:{port}")
+    app = test_app(state, start="tor", providers=[])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, TorScreen)
+        assert screen.chosen() == "socks"
+        assert screen.query_one("#socks", Input).value == f"127.0.0.1:{port}"
+        screen.query_one("#continue", Button).press()
+        await wait_for_screen(pilot, TorConnectScreen)
+        await wait_until(pilot, lambda: "not reachable" in screen_text(app), 10, "the error")
+        assert "Nothing was sent without it" in screen_text(app)
+        assert app.state.network.name == "direct"  # unchanged: no route was set up
+        await pilot.press("escape")
+        await wait_for_screen(pilot, TorScreen)
+
+
+async def test_bad_bridge_lines_are_explained() -> None:
+    app = test_app(start="tor", providers=[])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await choose(pilot, "bridges")
+        await pilot.press("enter")
+        assert isinstance(app.focused, TextArea)
+        app.focused.text = "obfs4 192.0.2.1 0123456789ABCDEF0123456789ABCDEF01234567 cert=x " \
+                           "iat-mode=0"
+        screen.query_one("#continue", Button).press()
+        await pilot.pause()
+        problem = text_of(app, "#tor-problem")
+        assert "Bridge line 1" in problem and "port" in problem
+        assert app.screen is screen
+
+
+async def test_a_running_tor_is_found_and_used(tor_network: Any, prosody: Any) -> None:
+    from onboard.core.tor.control import TorSource
+
+    system = TorSource(kind="system", socks=("127.0.0.1", tor_network.socks_port),
+                       control=None)
+    browser = TorSource(kind="browser", socks=("127.0.0.1", closed_port()), control=None)
+    app = test_app(start="tor", providers=[],
+                   tor_options=TorOptions(candidates=[system, browser]))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, TorScreen)
+        await wait_until(pilot, lambda: bool(screen.found), 10, "the search for tor")
+        labels = screen_text(app)
+        assert "running on this computer (found)" in labels
+        assert "Tor Browser (keep it open) (not found)" in labels
+        await choose(pilot, "system")
+        await pilot.press("enter")
+        await wait_for_screen(pilot, ServerScreen, TOR_WAIT)
+        assert "Tor: on" in step_text(app)
+        assert app.state.tor_on
+        assert app.state.tor_mode == "system"
+
+
+async def test_a_launched_tor_shows_its_bootstrap_and_registers(tor_network: Any,
+                                                                prosody: Any) -> None:
+    """The app's own tor joins the private network (0 → 100 %), then an account is made
+    over the onion address, all from the keyboard."""
+    state = WizardState(host=tor_network.onion_address, port=5222, ca_file=prosody.ca_file)
+    app = test_app(state, start="tor", providers=[],
+                   tor_options=TorOptions(extra_config=tor_network.client_options()))
+    seen: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, "launch")
+        await pilot.press("enter")
+        connect = await wait_for_screen(pilot, TorConnectScreen)
+        bar = connect.query_one("#tor-bar", ProgressBar)
+
+        def progressed() -> bool:
+            if bar.is_mounted and (not seen or bar.progress != seen[-1]):
+                seen.append(bar.progress)
+            return isinstance(app.screen, ServerScreen)
+
+        await wait_until(pilot, progressed, TOR_WAIT, "tor's bootstrap")
+        assert seen == sorted(seen) and len(seen) >= 2
+        assert "Tor: on" in step_text(app)
+        await type_text(pilot, "open.test")
+        await pilot.press("enter")
+        account = await wait_for_screen(pilot, AccountScreen)
+        await type_text(pilot, "overtor")
+        await pilot.press("enter", "ctrl+g")
+        assert app.focused is account.query_one("#continue", Button)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.state.login_verified, TOR_WAIT, "the account")
+        await pilot.press("enter")
+        await wait_for_screen(pilot, DoneScreen)
+        assert "Tor: on" in step_text(app)
+    assert prosody.user_exists("open.test", "overtor")
+
+
+async def test_a_launched_tor_through_a_bridge(tor_network: Any) -> None:
+    app = test_app(start="tor", providers=[],
+                   tor_options=TorOptions(extra_config=tor_network.client_options()))
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, "bridges")
+        await pilot.press("enter")
+        assert isinstance(app.focused, TextArea)
+        app.focused.text = tor_network.obfs4_bridge_line
+        app.screen.query_one("#continue", Button).press()
+        await wait_for_screen(pilot, TorConnectScreen)
+        await wait_for_screen(pilot, ServerScreen, TOR_WAIT)
+        assert app.state.tor_bridges == [tor_network.obfs4_bridge_line]
+        assert app.tor_route is not None and app.tor_route.launched is not None
+
+
+async def test_a_stalled_bootstrap_says_what_to_try(tmp_path: Any) -> None:
+    """Authorities that are not there: tor gets nowhere, the screen says so and offers a way
+    back. Real tor, real stall."""
+    dead = [f"DirAuthority dead{n} orport={closed_port()} no-v2 "
+            f"v3ident={'A' * 40} 127.0.0.1:{closed_port()} {'B' * 40}" for n in range(3)]
+    options = {"TestingTorNetwork": "1",
+               "DirAuthority": [line.removeprefix("DirAuthority ") for line in dead]}
+    app = test_app(start="tor", providers=[],
+                   tor_options=TorOptions(extra_config=options, stall_after=3.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, "launch")
+        await pilot.press("enter")
+        await wait_for_screen(pilot, TorConnectScreen)
+        await wait_until(pilot, lambda: "stopped making progress" in screen_text(app), 60,
+                         "the stall")
+        text = screen_text(app)
+        assert "clock" in text and "bridges" in text
+        assert app.state.network.name == "direct" and app.tor_route is None
+        await pilot.press("escape")
+        await wait_for_screen(pilot, TorScreen)
