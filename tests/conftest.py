@@ -66,3 +66,26 @@ def dns(prosody: ProsodyServer, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def tor_network(prosody: ProsodyServer,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A private Tor network on 127.0.0.1 for the whole session: three authorities, a relay, an
+    exit, an obfs4 bridge, an onion service for Prosody's STARTTLS port and a client (see
+    tests/servers/tornet.py). Starting it takes 15-40 s, once."""
+    from tests.servers.tornet import PrivateTorNetwork, missing_programs
+
+    missing = missing_programs()
+    if missing:
+        reason = (f"{', '.join(missing)} not installed (apt-get install tor obfs4proxy): "
+                  "the private Tor network tests need them")
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    network = PrivateTorNetwork(tmp_path_factory.mktemp("tornet"), prosody.starttls_port)
+    try:
+        network.start()
+        yield network
+    finally:
+        network.stop()

@@ -116,18 +116,20 @@ class ListServer:
 
 
 @contextlib.contextmanager
-def serve(folder: Path) -> Iterator[ListServer]:
+def serve(folder: Path, hostname: str = "localhost") -> Iterator[ListServer]:
+    """`hostname` names the server in its certificate and URL ("127.0.0.1" for a URL that
+    needs no name lookup, e.g. through a Tor exit that resolves nothing)."""
     ca = trustme.CA()
     ca_file = folder / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("localhost").configure_cert(context)
+    ca.issue_cert(hostname).configure_cert(context)
     server = QuietServer(("127.0.0.1", 0), Handler)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield ListServer(f"https://localhost:{server.server_address[1]}", ca_file)
+        yield ListServer(f"https://{hostname}:{server.server_address[1]}", ca_file)
     finally:
         server.shutdown()
         server.server_close()
