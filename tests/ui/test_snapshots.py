@@ -23,6 +23,7 @@ from onboard.core.errors import (
     NameTakenError,
     NotAcceptableError,
     RegistrationClosedError,
+    TorBootstrapError,
 )
 from onboard.core.flow import WizardState
 from onboard.core.providers import Provider, bundled
@@ -158,6 +159,21 @@ def test_tor_bootstrap_progress(snap_compare: SnapCompare) -> None:
         pilot.app.push_screen(TorConnectScreen(pilot.app.state, half_way))
         screen = await wait_for_screen(pilot, TorConnectScreen)
         await wait_until(pilot, lambda: screen.last_status is not None, 5, "the status")
+
+    app = app_at("server", WizardState(tor_mode="launch"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=on(ServerScreen, shown))
+
+
+def test_tor_stalled(snap_compare: SnapCompare) -> None:
+    """A launched tor that got stuck at 10 %: what to check, and the ways on. The error is
+    fixed here (how far a real stall gets varies); tests/ui/test_tor.py stalls a real tor."""
+    async def stalled(on_status: Callable[[BootstrapStatus], None]) -> Any:
+        raise TorBootstrapError("stalled", progress=10)
+
+    async def shown(pilot: Pilot[Any]) -> None:
+        pilot.app.push_screen(TorConnectScreen(pilot.app.state, stalled))
+        screen = await wait_for_screen(pilot, TorConnectScreen)
+        await wait_until(pilot, lambda: screen.query("#error"), 5, "the error")
 
     app = app_at("server", WizardState(tor_mode="launch"))
     assert snap_compare(app, terminal_size=SIZE, run_before=on(ServerScreen, shown))

@@ -214,3 +214,42 @@ async def test_a_stalled_bootstrap_says_what_to_try(tmp_path: Any) -> None:
         assert app.state.network.name == "direct" and app.tor_route is None
         await pilot.press("escape")
         await wait_for_screen(pilot, TorScreen)
+
+
+def tor_children() -> set[int]:
+    """The tor processes this test process started (stem starts them as its children)."""
+    import os
+    from pathlib import Path
+
+    found = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            parent = int(stat[stat.rindex(")") + 2:].split()[1])
+        except (OSError, ValueError):
+            continue
+        if name == "tor" and parent == os.getpid():
+            found.add(int(proc.name))
+    return found
+
+
+async def test_escape_stops_a_starting_tor() -> None:
+    """Esc while a launched tor is still connecting: back to the choice, and the tor is gone."""
+    dead = [f"dead{n} orport={closed_port()} no-v2 v3ident={'A' * 40} "
+            f"127.0.0.1:{closed_port()} {'B' * 40}" for n in range(3)]
+    options = {"TestingTorNetwork": "1", "DirAuthority": dead}
+    app = test_app(start="tor", providers=[],
+                   tor_options=TorOptions(extra_config=options, stall_after=60.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, "launch")
+        await pilot.press("enter")
+        screen = await wait_for_screen(pilot, TorConnectScreen)
+        await wait_until(pilot, lambda: screen.last_status is not None and tor_children(), 30,
+                         "tor to start")
+        await pilot.press("escape")
+        await wait_for_screen(pilot, TorScreen)
+        await wait_until(pilot, lambda: not tor_children(), 10, "tor to end")
+        assert app.tor_route is None and app.state.network.name == "direct"

@@ -107,7 +107,9 @@ class TorConnectScreen(WizardScreen["TorRoute | GoTo"]):
     @on(Failed)
     async def _failed(self, message: Failed) -> None:
         error = self.error = message.error
-        self.query_one("#cancel-hint").display = False
+        # The error says how far tor got; the bar and the phase would only repeat it.
+        for part in ("#cancel-hint", "#tor-bar", "#tor-phase", "#tor-warning"):
+            self.query_one(part).display = False
         self.query_one("#tor-progress-text", Static).update(
             Content(_("Tor could not be used. Nothing was sent without it.")))
         choices = [(GoTo.RETRY.value, _("Try again")), ("back", _("Choose another way"))]
