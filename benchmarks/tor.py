@@ -131,8 +131,8 @@ async def main() -> None:
             options = tor_network.client_options()
             bare = [bare_bootstrap(options, workdir) for _ in range(BOOTSTRAPS)]
             ours = [launched_bootstrap(options, workdir) for _ in range(BOOTSTRAPS)]
-            print(f"{BOOTSTRAPS} bootstraps each to 100 % from a fresh data folder: bare tor median "
-                  f"{statistics.median(bare):.2f} s, the app's launched tor median "
+            print(f"{BOOTSTRAPS} bootstraps each to 100 % from a fresh data folder: "
+                  f"bare tor median {statistics.median(bare):.2f} s, the app's launched tor median "
                   f"{statistics.median(ours):.2f} s; ratio "
                   f"{statistics.median(ours) / statistics.median(bare):.2f}")
         finally:

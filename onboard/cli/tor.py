@@ -35,12 +35,12 @@ def add_tor_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -
     parser.add_argument(
         "--tor", type=_mode, default=TorMode(), metavar="MODE",
         help=_("send everything through Tor: off (default), auto (a running tor or Tor "
-               "Browser), system, browser, launch (start a private tor), or "
+               "Browser), system, browser, launch (start a private Tor), or "
                "socks5://HOST:PORT. Once on, nothing is ever sent without Tor."))
     parser.add_argument(
         "--bridges", type=Path, metavar="FILE",
-        help=_("with --tor launch: connect through the bridges in FILE (one bridge line each, "
-               "from https://bridges.torproject.org), where Tor is blocked"))
+        help=_("with --tor launch: connect through the bridges in FILE (one bridge line per "
+               "line, from https://bridges.torproject.org), where Tor is blocked"))
 
 
 def read_bridges(path: Path | None) -> list[str]:
@@ -188,6 +188,7 @@ def _source_json(source: object) -> dict[str, object]:
     control = source.control
     return {
         "kind": source.kind,
+        "label": source.label(),
         "socks": f"{source.socks[0]}:{source.socks[1]}",
         "control": None if control is None else (
             str(control) if isinstance(control, Path) else f"{control[0]}:{control[1]}"),
@@ -198,7 +199,7 @@ def _print_check(report: dict[str, object]) -> None:
     used = report["used"]
     circuit = report["circuit"]
     assert isinstance(used, dict) and isinstance(circuit, dict)
-    print(_("Tor used: {kind} at {socks}").format(kind=used["kind"], socks=used["socks"]))
+    print(_("Tor used: {source}").format(source=used["label"]))
     error = circuit["error"]
     if isinstance(error, dict):
         print(_("A connection through Tor to {target} failed: {message}").format(

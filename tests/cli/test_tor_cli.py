@@ -43,13 +43,15 @@ def test_tor_check_opens_a_circuit(tor_network: Any, prosody: Any,
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["used"] == {"kind": "manual", "socks": f"127.0.0.1:{tor_network.socks_port}",
-                              "control": None}
+                              "control": None,
+                              "label": f"The Tor at 127.0.0.1:{tor_network.socks_port}"}
     assert report["circuit"]["works"] is True and report["circuit"]["error"] is None
     # The same, as text, to an onion service.
     text = run("tor-check", "--tor", socks(tor_network), "--target",
                f"{tor_network.onion_address}:5222", home=onboard_home)
     assert text.returncode == 0, text.stderr
     assert "worked" in text.stdout
+    assert f"Tor used: The Tor at 127.0.0.1:{tor_network.socks_port}" in text.stdout
 
 
 def test_tor_check_with_no_tor_says_so(onboard_home: Path) -> None:

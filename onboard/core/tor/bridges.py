@@ -133,8 +133,8 @@ def _parse_line(raw: str, number: int, path: str | None) -> BridgeLine:
         items = items[1:]
         if not items:
             raise BridgeLineError(number, _("the {transport} line has no address; it should "
-                                            "look like {transport} 192.0.2.1:443 "
-                                            "….").format(transport=transport))
+                                            "look like {transport} 192.0.2.1:443 …"
+                                            ).format(transport=transport))
     address = items[0]
     _check_port(address, number)
     rest = items[1:]
@@ -178,7 +178,9 @@ def _parse_line(raw: str, number: int, path: str | None) -> BridgeLine:
             missing=", ".join(f"{key}=" for key in missing)))
 
     if transport and find_transport_program(transport, path) is None:
-        program = " or ".join(TRANSPORT_PROGRAMS[transport])
+        first, *others = TRANSPORT_PROGRAMS[transport]
+        program = first if not others else _("{first} or {second}").format(
+            first=first, second=others[0])
         if transport in INSTALL_HINTS:
             why = _("{transport} bridges need the program {program}, which is not installed. "
                     "Install it with: {command}").format(

@@ -82,8 +82,8 @@ class TorScreen(WizardScreen[TorChoice]):
             "off": _("Directly, without Tor"),
             "system": _("Through the Tor running on this computer") + status,
             "browser": _("Through Tor Browser (keep it open)") + status,
-            "launch": _("Start a Tor of this program's own"),
-            "bridges": _("Start a Tor with bridges (where Tor is blocked)"),
+            "launch": _("Let this program start its own Tor"),
+            "bridges": _("Let this program start Tor with bridges (where Tor is blocked)"),
             "socks": _("Through a Tor SOCKS address I type in"),
         }
         return labels[choice]
