@@ -20,27 +20,12 @@ import pytest
 
 from onboard.core.errors import TorControlError
 from onboard.core.tor.control import TorSource, detect_tor, open_controller
+from tests.servers.local import closed_port, tor_binary
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0
 
 
-def tor_binary() -> str:
-    found = shutil.which("tor") or shutil.which("tor", path="/usr/sbin:/usr/local/sbin")
-    if found is None:
-        reason = "tor is not installed (apt-get install tor): the Tor tests need it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    return found
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @dataclass

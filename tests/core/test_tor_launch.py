@@ -8,9 +8,6 @@ of tests/servers/tornet.py (`tor_network`).
 from __future__ import annotations
 
 import fcntl
-import os
-import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -27,23 +24,7 @@ from onboard.core.tor.launch import (
     warning_text,
 )
 from onboard.core.tor.socks import is_socks5
-
-
-def tor_binary() -> str:
-    found = shutil.which("tor") or shutil.which("tor", path="/usr/sbin:/usr/local/sbin")
-    if found is None:
-        reason = "tor is not installed (apt-get install tor): the Tor tests need it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    return found
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+from tests.servers.local import closed_port, tor_binary
 
 
 def offline_config() -> dict[str, str | list[str]]:

@@ -408,6 +408,10 @@ class ServerScreen(WizardScreen[str]):
         state = self.state
         return ServerAddress(domain, state.host, state.port, state.direct_tls, state.ca_file)
 
+    def _note(self, text: str) -> None:
+        self.check_note = text
+        self._update_details()
+
     def _is_busy(self, worker: Worker[object] | Worker[ProviderList] | None) -> bool:
         return worker is not None and worker.is_running
 
@@ -423,8 +427,7 @@ class ServerScreen(WizardScreen[str]):
             self._update_details()
             return
         if self._is_busy(self._probe_worker):
-            self.check_note = _("A check is running; wait for it or press Esc to stop it.")
-            self._update_details()
+            self._note(_("A check is running; wait for it or press Esc to stop it."))
             return
         self.checking = target
         self._show_live(target)
@@ -443,8 +446,7 @@ class ServerScreen(WizardScreen[str]):
             self._update_details()
             return
         if self._is_busy(self._probe_worker):
-            self.check_note = _("A check is running; wait for it or press Esc to stop it.")
-            self._update_details()
+            self._note(_("A check is running; wait for it or press Esc to stop it."))
             return
         addresses = [self._address(p.domain) for p in self.shown]
         self.pending = {a.domain for a in addresses if self.probe_cache.get(a) is None}
