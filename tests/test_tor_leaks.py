@@ -97,6 +97,7 @@ async def test_everything_goes_through_the_socks_port(tor_network: Any, prosody:
 
     socks = ("127.0.0.1", tor_network.socks_port)
     network = TorNetwork(socks)
+    tor_network.wait_for_onion()
     over_onion = ServerAddress("open.test", tor_network.onion_address, 5222,
                                ca_file=prosody.ca_file)
     over_exit = ServerAddress("open.test", "127.0.0.1", prosody.starttls_port,
@@ -128,6 +129,7 @@ async def test_a_tor_killed_mid_registration_fails_closed(tor_network: Any, pros
     from onboard.core.tor.launch import LaunchedTor
     from onboard.core.tor.network import TorNetwork
 
+    tor_network.wait_for_onion()
     launched = LaunchedTor(extra_config=tor_network.client_options())
     try:
         launched.bootstrap(lambda status: None, cancel=threading.Event())

@@ -47,9 +47,10 @@ def test_tor_check_opens_a_circuit(tor_network: Any, prosody: Any,
                               "label": f"The Tor at 127.0.0.1:{tor_network.socks_port}"}
     assert report["circuit"]["works"] is True and report["circuit"]["error"] is None
     # The same, as text, to an onion service.
+    tor_network.wait_for_onion()
     text = run("tor-check", "--tor", socks(tor_network), "--target",
                f"{tor_network.onion_address}:5222", home=onboard_home)
-    assert text.returncode == 0, text.stderr
+    assert text.returncode == 0, text.stdout + text.stderr + tor_network.log_tail()
     assert "worked" in text.stdout
     assert f"Tor used: The Tor at 127.0.0.1:{tor_network.socks_port}" in text.stdout
 
@@ -87,6 +88,7 @@ def test_invalid_tor_options(args: list[str], message: str, onboard_home: Path) 
 
 def test_probe_and_register_over_the_onion(tor_network: Any, prosody: Any,
                                            onboard_home: Path) -> None:
+    tor_network.wait_for_onion()
     target = ["open.test", "--host", tor_network.onion_address, "--port", "5222",
               "--ca-file", str(prosody.ca_file), "--tor", socks(tor_network)]
     probed = run("probe", *target, "--json", home=onboard_home)

@@ -353,6 +353,17 @@ class PrivateTorNetwork:
             "PathsNeededToBuildCircuits": "0.67",
         }
 
+    def wait_for_onion(self, timeout: float = 90.0) -> None:
+        """Return once a SOCKS CONNECT to the onion service works (on a circuit of its own).
+
+        On a loaded machine a fresh onion circuit can fail for a while even after start()
+        saw one work (a CI run once had a 60 s timeout a minute later): the service
+        republishes its descriptor as the fast voting schedule moves on. Tests that go to the
+        onion wait here first, so they test the program, not this network's warm-up."""
+        self._wait_for(time.monotonic() + timeout, "a SOCKS CONNECT to the onion service",
+                       lambda: self._probe(self.onion_address, ONION_PORT,
+                                           time.monotonic() + PROBE_TIMEOUT))
+
     def log_tail(self, lines: int = 15) -> str:
         """The end of every node's notice log (for failure messages)."""
         return "\n".join(node.log_tail(lines) for node in self._nodes)

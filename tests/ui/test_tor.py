@@ -147,6 +147,7 @@ async def test_a_launched_tor_shows_its_bootstrap_and_registers(tor_network: Any
                                                                 prosody: Any) -> None:
     """The app's own tor joins the private network (0 → 100 %), then an account is made
     over the onion address, all from the keyboard."""
+    tor_network.wait_for_onion()
     state = WizardState(host=tor_network.onion_address, port=5222, ca_file=prosody.ca_file)
     app = test_app(state, start="tor", providers=[],
                    tor_options=TorOptions(extra_config=tor_network.client_options()))
