@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
@@ -89,3 +89,29 @@ def tor_network(prosody: ProsodyServer,
         yield network
     finally:
         network.stop()
+
+
+@pytest.fixture
+def make_account(prosody: ProsodyServer) -> Callable[..., Awaitable[tuple[str, str]]]:
+    """Register a fresh account on the test Prosody's open.test: `await make_account("alice")`
+    returns (jid, password). Its credentials are saved in the test's XMPP_ONBOARD_HOME."""
+    import secrets
+
+    from onboard.core.network import DirectNetwork
+    from onboard.core.xmpp.address import ServerAddress
+    from onboard.core.xmpp.registration import RegistrationSession
+
+    address = ServerAddress("open.test", prosody.host, prosody.starttls_port, False,
+                            prosody.ca_file)
+
+    async def make(prefix: str = "user") -> tuple[str, str]:
+        name = f"{prefix}{secrets.token_hex(4)}"
+        password = secrets.token_urlsafe(12)
+        session = RegistrationSession(address, DirectNetwork(), timeout=10)
+        try:
+            await session.open()
+            account = await session.submit({"username": [name], "password": [password]})
+        finally:
+            await session.close()
+        return account.jid, password
+    return make

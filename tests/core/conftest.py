@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -69,25 +69,3 @@ async def silent_server() -> AsyncIterator[SilentServer]:
         yield server
     finally:
         server.close()
-
-
-@pytest.fixture
-def make_account(server: Callable[..., ServerAddress]) -> Callable[..., Awaitable[tuple[str, str]]]:
-    """Register a fresh account on the test Prosody's open.test: `await make_account("alice")`
-    returns (jid, password)."""
-    import secrets
-
-    from onboard.core.network import DirectNetwork
-    from onboard.core.xmpp.registration import RegistrationSession
-
-    async def make(prefix: str = "user") -> tuple[str, str]:
-        name = f"{prefix}{secrets.token_hex(4)}"
-        password = secrets.token_urlsafe(12)
-        session = RegistrationSession(server("open.test"), DirectNetwork(), timeout=10)
-        try:
-            await session.open()
-            account = await session.submit({"username": [name], "password": [password]})
-        finally:
-            await session.close()
-        return account.jid, password
-    return make
