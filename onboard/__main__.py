@@ -14,7 +14,7 @@ from onboard.i18n import _, set_language
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from onboard.cli import probe, register, servers, tor
+    from onboard.cli import fingerprints, hello, probe, register, servers, tor
 
     parser = argparse.ArgumentParser(
         prog="xmpp-onboard",
@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_parser(commands)
     servers.add_parser(commands)
     tor.add_parser(commands)
+    fingerprints.add_parser(commands)
+    hello.add_parser(commands)
     return parser
 
 

@@ -9,6 +9,9 @@ keeps the earlier ones.
 
 `PepSession` publishes hand-made items (a device in one namespace only, a broken bundle, a listed
 device with no bundle) and reads items back raw, for checks that do not trust onboard's parser.
+
+`OmemoFriend` is a friend online with a real slixmpp-omemo device: it decrypts every encrypted
+chat message it gets (`next_message`) and then sends the delivery receipt that was asked for.
 """
 
 from __future__ import annotations
@@ -254,6 +257,17 @@ class PepSession:
             raise
         return [child for item in reply["pubsub"]["items"] for child in item.xml]
 
+    async def item_ids(self, jid: str, node: str) -> list[str]:
+        """The item ids on `jid`'s `node` ([] when the node does not exist)."""
+        try:
+            reply = await self.client.plugin["xep_0060"].get_items(  # type: ignore[no-untyped-call]
+                jid, node, timeout=TIMEOUT)
+        except IqError as error:
+            if error.condition == "item-not-found":
+                return []
+            raise
+        return [str(item["id"]) for item in reply["pubsub"]["items"]]
+
     async def old_device_ids(self, jid: str) -> list[int]:
         return [int(device.get("id", "0")) for payload in await self.items(jid, OLD_DEVICES)
                 for device in payload.iter(f"{{{NS_OLD}}}device")]
@@ -288,3 +302,92 @@ class PepSession:
         await self.publish(NEW_DEVICES, "current", devices)
         if ik_text is not None:
             await self.publish(NEW_BUNDLES, str(device_id), new_bundle(ik_text))
+
+
+# --- a friend who receives and decrypts --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """One chat message as the friend's client got it, and what decrypting it gave."""
+
+    sender: str  # full JID
+    stanza_id: str
+    raw: str  # the stanza as it arrived, serialized
+    body: str | None  # the plain <body> (the fallback text of an encrypted message)
+    encrypted: frozenset[str]  # the OMEMO namespaces it is encrypted with
+    text: str | None  # the decrypted text (None when not encrypted or not decryptable)
+    sender_device: int | None  # the device it came from, according to the library
+    error: str | None = None  # why decrypting failed
+
+
+class OmemoFriend:
+    """A friend who is online with a real slixmpp-omemo device and reads what arrives.
+
+    `async with OmemoFriend(prosody, jid, password) as friend:` logs in, waits until the device is
+    published in both namespaces, sends presence (so messages to the bare address arrive), and
+    decrypts every encrypted chat message into `friend.received` (wait with `next_message`).
+    When a message asks for a delivery receipt, the receipt goes out after decrypting, as
+    Gajim's order is. Set `send_receipts = False` to never send one.
+    """
+
+    def __init__(self, prosody: ProsodyServer, jid: str, password: str) -> None:
+        self.prosody = prosody
+        self.jid = jid
+        self.send_receipts = True
+        self.received: asyncio.Queue[ReceivedMessage] = asyncio.Queue()
+        self.device_id = 0
+        self.fingerprint = ""
+        self.client = _client(prosody, jid, password)
+        for name in ("xep_0030", "xep_0060", "xep_0163", "xep_0280", "xep_0334"):
+            self.client.register_plugin(name)
+        self.client.register_plugin("xep_0184", {"auto_ack": False})
+        self.client.register_plugin("xep_0384")
+        self.client.add_event_handler("message", self._on_message)
+        self._session: contextlib.AbstractAsyncContextManager[slixmpp.ClientXMPP] | None = None
+
+    async def __aenter__(self) -> OmemoFriend:
+        self._session = _logged_in(self.client, self.prosody, ready_event="omemo_initialized")
+        await self._session.__aenter__()
+        session_manager = await self._plugin().get_session_manager()
+        own, _others = await session_manager.get_own_device_information()
+        self.device_id = own.device_id
+        self.fingerprint = "".join(session_manager.format_identity_key(own.identity_key))
+        self.client.send_presence()
+        await self.client.get_roster(timeout=TIMEOUT)  # answered after the presence was handled
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        assert self._session is not None
+        with contextlib.suppress(Exception):
+            await (await self._plugin().get_session_manager()).shutdown()
+        await self._session.__aexit__(*exc_info)
+
+    def _plugin(self) -> TestOmemoPlugin:
+        plugin = self.client.plugin.get("xep_0384", None)
+        assert isinstance(plugin, TestOmemoPlugin)
+        return plugin
+
+    async def _on_message(self, msg: Any) -> None:
+        if msg["type"] not in ("chat", "normal"):
+            return
+        plugin = self._plugin()
+        encrypted = frozenset(plugin.is_encrypted(msg))
+        text = error = None
+        sender_device = None
+        if encrypted:
+            try:
+                decrypted, device = await plugin.decrypt_message(msg)
+                text = decrypted["body"] or None
+                sender_device = device.device_id
+            except Exception as problem:  # reported to the test, not raised
+                error = f"{type(problem).__name__}: {problem}"
+        await self.received.put(ReceivedMessage(
+            str(msg["from"]), str(msg["id"]), ET.tostring(msg.xml, encoding="unicode"),
+            msg["body"] or None, encrypted, text, sender_device, error))
+        if self.send_receipts and msg["request_receipt"]:
+            self.client.plugin["xep_0184"].ack(msg)
+
+    async def next_message(self, timeout: float = TIMEOUT) -> ReceivedMessage:
+        return await asyncio.wait_for(self.received.get(), timeout)
+

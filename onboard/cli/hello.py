@@ -1,0 +1,245 @@
+"""`xmpp-onboard hello`: an end-to-end encrypted test message to a friend, from a device of the
+assistant's own that is removed again afterwards."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from onboard.cli.io import Terminal, emit_json, read_password, report_error
+from onboard.cli.register import add_connection_options
+from onboard.cli.tor import add_tor_options
+from onboard.core.errors import InvalidInputError, OnboardError
+from onboard.i18n import _, ngettext
+
+if TYPE_CHECKING:
+    from onboard.core.accounts import SavedAccount
+    from onboard.core.omemo.hello import HelloDevice, HelloResult
+    from onboard.core.xmpp.address import ServerAddress
+
+# The message was sent, but the assistant's device could not be taken off the account
+# (DeviceLeftError's status, also when it is not raised).
+EXIT_DEVICE_LEFT = 17
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_WAIT = 20.0
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "hello",
+        help=_("send a friend an end-to-end encrypted (OMEMO) test message"),
+        description=_("Log in with --account, give the account an OMEMO device of this "
+                      "assistant's own, and send JID a short test message encrypted for all of "
+                      "JID's devices (and your own other devices), so both of you see that "
+                      "encryption works. Their devices are trusted as they are, for this one "
+                      "message; the report says which of them you have verified. Afterwards the "
+                      "assistant's device is removed from your account and its keys are "
+                      "deleted, unless --keep-device."),
+        epilog=_("Exit status: 0 when the message was sent (and the assistant's device removed "
+                 "again, or kept with --keep-device); 17 when the assistant's device could not "
+                 "be removed from your account (the message says how to remove it yourself); "
+                 "16 when JID has no OMEMO device this assistant can encrypt for (nothing was "
+                 "published); 10 when logging in failed; 7 when the server could not be reached "
+                 "or did not answer in time; 8 for a certificate problem; 9 when the server "
+                 "offers no TLS; 11 when the device could not be published or the message not "
+                 "encrypted, or the server's answers made no sense; 12 when the keys or the list "
+                 "of verified fingerprints could not be read or written; 13 when Tor could not "
+                 "be used and 14 when a launched tor did not finish connecting; 2 for invalid "
+                 "options; 130 when cancelled."),
+    )
+    parser.add_argument("jid", metavar="JID",
+                        help=_("who gets the test message, e.g. friend@example.org (your own "
+                               "address sends it to your other devices)"))
+    parser.add_argument("--account", required=True, metavar="ACCOUNT_JID",
+                        help=_("send from this account, e.g. alice@example.org; its password "
+                               "comes from the options below, else from the credentials saved "
+                               "when it was created here, else it is asked on the terminal"))
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument("--password-stdin", action="store_true",
+                        help=_("read the password from the first line of standard input"))
+    secret.add_argument("--password-file", type=Path, metavar="FILE",
+                        help=_("read the password from the first line of FILE"))
+    parser.add_argument("--text", metavar="TEXT",
+                        help=_("the message (default: a short hello that says it is a test "
+                               "from xmpp-onboard)"))
+    parser.add_argument("--keep-device", action="store_true",
+                        help=_("leave the assistant's device on the account and keep its keys "
+                               "(in a private file), instead of removing both"))
+    add_connection_options(parser)
+    add_tor_options(parser)
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=_("give up on each step after this many seconds (default 30)"))
+    parser.add_argument("--wait", type=float, default=DEFAULT_WAIT, metavar="SECONDS",
+                        help=_("wait this long at most for JID's app to confirm the message "
+                               "before the device is removed (default 20; 0 does not wait)"))
+    parser.add_argument("--json", action="store_true", help=_("print one JSON object"))
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    terminal: Terminal | None = None
+    try:
+        if not 0 < args.timeout <= 600:
+            raise InvalidInputError(_("--timeout must be more than 0 and at most 600 seconds."))
+        if not 0 <= args.wait <= 600:
+            raise InvalidInputError(_("--wait must be between 0 and 600 seconds."))
+        from onboard.core.omemo.jid import bare_jid
+
+        account = bare_jid(args.account)
+        recipient = bare_jid(args.jid)
+        password = read_password(args.password_stdin, args.password_file)
+        saved = _saved_account(account)
+        if password is None and saved is not None:
+            password = saved.password
+        if password is None:
+            terminal = Terminal()
+            password = _ask_password(terminal, account)
+        server = _server(args, account, saved)
+        result = asyncio.run(_hello(args, server, account, password, recipient))
+    except OnboardError as error:
+        return report_error(error, args.json)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if terminal is not None:
+            terminal.close()
+    if args.json:
+        emit_json(result.to_json())
+    else:
+        print(format_result(result))
+    return EXIT_DEVICE_LEFT if result.removal_error is not None else 0
+
+
+def _saved_account(account: str) -> SavedAccount | None:
+    """The credentials saved for `account` when it was created here (a confirmed one first)."""
+    from onboard.core.accounts import list_saved
+    from onboard.core.omemo.jid import bare_jid
+
+    found = []
+    for saved in list_saved():
+        try:
+            if bare_jid(saved.jid) == account:
+                found.append(saved)
+        except InvalidInputError:
+            continue
+    return next((s for s in found if s.status == "created"), found[0] if found else None)
+
+
+def _ask_password(terminal: Terminal, account: str) -> str:
+    hint = _("No password for {jid}: no credentials of it are saved here. Give the password "
+             "with --password-stdin or --password-file.").format(jid=account)
+    password = terminal.ask_secret(_("Password of {jid}: ").format(jid=account), hint)
+    if not password:
+        raise InvalidInputError(_("No password was typed."))
+    return password
+
+
+def _server(args: argparse.Namespace, account: str,
+            saved: SavedAccount | None) -> ServerAddress:
+    """Where to connect: the options, else where the saved account was created, else DNS."""
+    from onboard.core.xmpp.address import ServerAddress
+
+    host, port, direct_tls = args.host, args.port, args.direct_tls
+    if host is None and port is None and saved is not None and saved.host:
+        host, port, direct_tls = saved.host, saved.port, direct_tls or saved.direct_tls
+    if port is not None and not 0 < port < 65536:
+        raise InvalidInputError(_("The port must be between 1 and 65535."))
+    if args.ca_file is not None and not args.ca_file.is_file():
+        raise InvalidInputError(_("The CA file {path} does not exist.").format(path=args.ca_file))
+    return ServerAddress(account.partition("@")[2], host, port, direct_tls, args.ca_file)
+
+
+async def _hello(args: argparse.Namespace, server: ServerAddress, account: str, password: str,
+                 recipient: str) -> HelloResult:
+    from onboard.cli.tor import network_for
+    from onboard.core.network import DirectNetwork
+    from onboard.core.omemo.hello import send_hello
+
+    def tell(step: str) -> None:
+        if not args.json:
+            line = _step_text(step, recipient, args.wait)
+            if line:
+                sys.stderr.write(line + "\n")
+                sys.stderr.flush()
+
+    async with network_for(args, DirectNetwork()) as network:
+        return await send_hello(account, password, recipient, server, network, text=args.text,
+                                keep_device=args.keep_device, timeout=args.timeout,
+                                confirm_wait=args.wait, progress=tell)
+
+
+def _step_text(step: str, recipient: str, wait: float) -> str:
+    from onboard.core.omemo import hello
+
+    return {
+        hello.STEP_RECIPIENT: _("Looking up the encryption keys of {jid}…"),
+        hello.STEP_PUBLISH: _("Giving your account an encryption device for the test…"),
+        hello.STEP_SEND: _("Encrypting and sending the test message…"),
+        hello.STEP_CONFIRM: _("Waiting up to {seconds:.0f} s for {jid}'s app to confirm it…"),
+        hello.STEP_REMOVE: _("Removing the test device from your account again…"),
+    }.get(step, "").format(jid=recipient, seconds=wait)
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def _device_line(device: HelloDevice) -> str:
+    from onboard.core.omemo import verified
+
+    status = {
+        verified.VERIFIED: _("verified"),
+        verified.CHANGED: _("CHANGED: you verified another key for this device; compare the "
+                            "fingerprints again"),
+    }.get(device.status, _("not verified"))
+    return _("  device {id}: {fingerprint} ({status})").format(
+        id=device.device_id, fingerprint=device.display, status=status)
+
+
+def format_result(result: HelloResult) -> str:
+    """The outcome as plain lines for a person."""
+    recipients = result.recipient_devices
+    lines = [_("Sent an end-to-end encrypted test message to {jid}.").format(jid=result.to_jid)]
+    lines.append(ngettext(
+        "It was encrypted for {count} device of {jid}; you have verified {verified} of them:",
+        "It was encrypted for {count} devices of {jid}; you have verified {verified} of them:",
+        len(recipients)).format(count=len(recipients), jid=result.to_jid,
+                                verified=result.verified_count))
+    lines += [_device_line(device) for device in recipients]
+    if result.own_devices:
+        lines.append(ngettext(
+            "Also for {count} other device of yours, so it shows there too:",
+            "Also for {count} other devices of yours, so it shows there too:",
+            len(result.own_devices)).format(count=len(result.own_devices)))
+        lines += [_device_line(device) for device in result.own_devices]
+    for skipped in result.skipped:
+        lines.append(_("Not encrypted for device {id} of {jid}: {why}.").format(
+            id=skipped.device_id, jid=skipped.jid, why=skipped.explanation))
+    if result.delivered:
+        lines.append(_("Their app confirmed that the message arrived."))
+    elif result.delivery_error:
+        lines.append(_("The server sent the message back ({reason}): {jid} may be offline, "
+                       "and their server keeps no messages for later.").format(
+                           reason=result.delivery_error, jid=result.to_jid))
+    else:
+        lines.append(_("No confirmation came from their app (not every app sends one). Ask "
+                       "them whether the message arrived and can be read."))
+    device = _("number {id}, fingerprint {fingerprint}").format(
+        id=result.device_id, fingerprint=result.display_fingerprint)
+    if result.removal_error is not None:
+        lines.append(result.removal_error.message)
+        lines.append(result.removal_error.hint)
+    elif result.removed:
+        lines.append(_("The assistant's own encryption device ({device}) was removed from your "
+                       "account again, and its keys were deleted.").format(device=device))
+        lines.append(_("An app that was offline may later show the message as one it cannot "
+                       "decrypt: that is expected for this test."))
+    elif result.keys_file is not None:
+        lines.append(_("The assistant's own encryption device ({device}) stays on your account, "
+                       "as asked. Its keys are in {path}. Remove it in your app's OMEMO "
+                       "settings when you no longer need it, or run this again without "
+                       "--keep-device.").format(device=device, path=result.keys_file))
+    return "\n".join(lines)
