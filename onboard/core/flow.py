@@ -14,6 +14,7 @@ from onboard.core.xmpp.address import ServerAddress
 
 if TYPE_CHECKING:
     from onboard.core.network import Network
+    from onboard.core.omemo.pep import DeviceReport
     from onboard.core.xmpp.forms import Answers, RegistrationForm
 
 
@@ -47,6 +48,12 @@ class WizardState:
     tor_mode: str = "off"
     tor_bridges: list[str] = field(default_factory=list)
     tor_source: str = ""
+    # The encryption step: the account's own devices as last read (None: not read yet), the
+    # device ids ticked on the devices screen, confirmed or not yet (None: as recorded), and
+    # the friend's address or fingerprint link as last typed.
+    own_devices: DeviceReport | None = None
+    own_ticked: set[int] | None = None
+    friend_text: str = ""
 
     def onion_address(self) -> str | None:
         """The onion address the connection will use (Tor on, the server has one, and no

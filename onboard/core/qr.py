@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 
-def qr_matrix(data: str, quiet_zone: int = 2) -> list[list[bool]]:
-    """The modules of `data`'s QR code (True = dark), with `quiet_zone` light modules around."""
-    import qrcode  # imported when a code is drawn: keeps start-up fast
-    from qrcode.constants import ERROR_CORRECT_M
+def qr_matrix(data: str, quiet_zone: int = 2, error_correction: str = "M") -> list[list[bool]]:
+    """The modules of `data`'s QR code (True = dark), with `quiet_zone` light modules around.
 
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=quiet_zone)
+    `error_correction`: "M" (the default; survives some damage) or "L" (a smaller code, enough
+    on a screen, where nothing smudges it).
+    """
+    import qrcode  # imported when a code is drawn: keeps start-up fast
+    from qrcode.constants import ERROR_CORRECT_L, ERROR_CORRECT_M
+
+    levels = {"L": ERROR_CORRECT_L, "M": ERROR_CORRECT_M}
+    code = qrcode.QRCode(error_correction=levels[error_correction], border=quiet_zone)
     code.add_data(data)
     code.make(fit=True)
     return [[bool(module) for module in row] for row in code.get_matrix()]

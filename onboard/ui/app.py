@@ -17,6 +17,8 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from onboard.core import accounts
+from onboard.core.accounts import SavedAccount
 from onboard.core.errors import OnboardError
 from onboard.core.flow import WizardState
 from onboard.core.probe import ProbeCache
@@ -29,27 +31,36 @@ from onboard.core.providers import (
 )
 from onboard.core.tor.route import TorRoute, open_route, parse_tor_mode
 from onboard.i18n import current_language
+from onboard.ui.encryption import confirmed_devices
 from onboard.ui.results import Back, GoTo
 from onboard.ui.screens.account import AccountScreen
 from onboard.ui.screens.connecting import ConnectingScreen
 from onboard.ui.screens.creating import CreatingScreen
+from onboard.ui.screens.devices import DevicesScreen
 from onboard.ui.screens.done import DoneScreen
 from onboard.ui.screens.existing import ExistingAccountScreen
 from onboard.ui.screens.form import FormScreen, needs_form
+from onboard.ui.screens.friend import FriendScreen
+from onboard.ui.screens.qr_view import QRViewScreen
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.tor import TorScreen
 from onboard.ui.screens.tor_connect import StatusCallback, TorConnectScreen
 from onboard.ui.screens.welcome import WelcomeScreen
-from onboard.ui.service import LiveRegistration, RegistrationService
+from onboard.ui.service import (
+    DevicesFetcher,
+    LiveRegistration,
+    RegistrationService,
+    fetch_devices,
+)
 from onboard.ui.text import N_, translate_bindings
 
 if TYPE_CHECKING:
     from onboard.core.tor.control import TorSource
 
 Step = Literal["welcome", "existing", "tor", "tor_connect", "server", "account", "connect",
-               "form", "create", "done"]
+               "form", "create", "done", "devices", "qr", "friend"]
 STEPS: tuple[Step, ...] = ("welcome", "existing", "tor", "tor_connect", "server", "account",
-                           "connect", "form", "create", "done")
+                           "connect", "form", "create", "done", "devices", "qr", "friend")
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,7 @@ class OnboardApp(App[WizardState]):
         state: WizardState,
         *,
         service: RegistrationService,
+        devices: DevicesFetcher = fetch_devices,
         providers: Sequence[Provider] | None = None,
         providers_url: str = PROVIDERS_URL,
         providers_ca_file: Path | None = None,
@@ -91,6 +103,7 @@ class OnboardApp(App[WizardState]):
         translate_bindings(self)
         self.state = state
         self.service = service
+        self.devices = devices
         self._providers = list(providers) if providers is not None else None
         self.providers_note: str | None = None
         self.providers_url = providers_url
@@ -151,6 +164,9 @@ class OnboardApp(App[WizardState]):
             "form": self._form,
             "create": self._create,
             "done": self._done,
+            "devices": self._devices,
+            "qr": self._qr,
+            "friend": self._friend,
         }
         step: Step | None = self.start
         try:
@@ -172,8 +188,17 @@ class OnboardApp(App[WizardState]):
         return "tor" if choice == "create" else "existing"
 
     async def _existing(self) -> Step | None:
-        await self.push_screen_wait(ExistingAccountScreen(self.state))
-        return "welcome"
+        fetch = functools.partial(self.devices, self.state)
+        result = await self.push_screen_wait(
+            ExistingAccountScreen(self.state, fetch, saved=self._saved_accounts()))
+        return "welcome" if isinstance(result, Back) else "devices"
+
+    @staticmethod
+    def _saved_accounts() -> list[SavedAccount]:
+        try:
+            return accounts.list_saved()
+        except (OSError, OnboardError):
+            return []  # the folder cannot be read: the address can still be typed
 
     async def _tor(self) -> Step | None:
         choice = await self.push_screen_wait(TorScreen(self.state, self.tor_options.candidates))
@@ -282,8 +307,40 @@ class OnboardApp(App[WizardState]):
         return "connect"  # RETRY: a fresh connection, then the form again if there is one
 
     async def _done(self) -> Step | None:
-        await self.push_screen_wait(DoneScreen(self.state))
+        result = await self.push_screen_wait(DoneScreen(self.state))
+        if result is GoTo.DEVICES:
+            # Read them afresh: the user may have set up an app since.
+            self.state.own_devices = None
+            self.state.own_ticked = None
+            return "devices"
         return None
+
+    # --- the encryption step: own devices, their QR code, a friend's devices -------------------
+
+    async def _devices(self) -> Step | None:
+        fetch = functools.partial(self.devices, self.state)
+        result = await self.push_screen_wait(DevicesScreen(self.state, fetch))
+        if isinstance(result, Back):
+            return "done" if self.state.mode == "create" else "existing"
+        if result is GoTo.QR:
+            return "qr"
+        if result is GoTo.FRIEND:
+            return "friend"
+        return "devices"
+
+    async def _qr(self) -> Step | None:
+        from onboard.core.omemo.link import build_link
+
+        devices = confirmed_devices(self.state)
+        if devices:
+            await self.push_screen_wait(QRViewScreen(self.state,
+                                                     build_link(self.state.jid, devices)))
+        return "devices"
+
+    async def _friend(self) -> Step | None:
+        fetch = functools.partial(self.devices, self.state)
+        await self.push_screen_wait(FriendScreen(self.state, fetch))
+        return "devices"
 
 
 def make_app(
@@ -291,6 +348,7 @@ def make_app(
     *,
     size: tuple[int, int] | None = None,
     service: RegistrationService | None = None,
+    devices: DevicesFetcher | None = None,
     providers: Sequence[Provider] | None = None,
     providers_url: str = PROVIDERS_URL,
     providers_ca_file: Path | None = None,
@@ -305,6 +363,8 @@ def make_app(
         server). A fresh `WizardState()` by default.
     size: the terminal size for headless runs (screenshots); ignored on a real terminal.
     service: what talks to servers; `LiveRegistration()` by default.
+    devices: what reads OMEMO devices (logged in with the state's account); the live reader
+        by default, fixed reports for screenshots.
     providers: the server list to offer; the cached or bundled list by default.
     providers_url, providers_ca_file: where the server step's "update" downloads the list
         from (https only), and a CA to trust for it (a private mirror, or tests).
@@ -317,6 +377,7 @@ def make_app(
     return OnboardApp(
         state if state is not None else WizardState(),
         service=service if service is not None else LiveRegistration(),
+        devices=devices if devices is not None else fetch_devices,
         providers=providers,
         providers_url=providers_url,
         providers_ca_file=providers_ca_file,

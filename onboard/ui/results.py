@@ -25,6 +25,9 @@ class GoTo(enum.Enum):
     ACCOUNT = "account"  # change name or password
     FORM = "form"  # fetch a fresh form (new CAPTCHA) and fill it in again
     DONE = "done"  # the account exists: show the summary
+    DEVICES = "devices"  # the account's encryption keys (OMEMO devices)
+    QR = "qr"  # the fingerprint link of the confirmed own devices, as a QR code
+    FRIEND = "friend"  # compare a friend's encryption keys
 
 
 @dataclass(frozen=True)

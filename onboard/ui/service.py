@@ -1,4 +1,4 @@
-"""The coordinator's link to the registration engine.
+"""The coordinator's links to the core: the registration engine and the OMEMO device reader.
 
 `LiveRegistration` owns at most one `RegistrationSession` (one connection, one form, one
 single-use CAPTCHA) at a time. Screens never hold the session: they get bound methods of this
@@ -10,12 +10,14 @@ slixmpp is imported only when the first connection is made, so the TUI starts fa
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Protocol
 
 from onboard.core.errors import OnboardError, ProtocolError
 
 if TYPE_CHECKING:
     from onboard.core.flow import WizardState
+    from onboard.core.omemo.pep import DeviceReport
     from onboard.core.xmpp.forms import Answers, RegistrationForm
     from onboard.core.xmpp.registration import RegisteredAccount, RegistrationSession
 
@@ -75,3 +77,20 @@ class LiveRegistration:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+class DevicesFetcher(Protocol):
+    def __call__(self, state: WizardState, target: str | None) -> Awaitable[DeviceReport]:
+        """Log in with the state's account and read `target`'s OMEMO devices (own: None)."""
+        ...
+
+
+async def fetch_devices(state: WizardState, target: str | None) -> DeviceReport:
+    """The live `DevicesFetcher`: one login with `state.jid` and `state.password` through
+    `state.network` (so over Tor when Tor is on), the core's time-out."""
+    from onboard.core.logs import silence_libraries
+    from onboard.core.omemo import pep
+
+    silence_libraries()
+    return await pep.fetch_devices(state.jid, state.password, target, state.server(),
+                                   state.network, timeout=pep.FETCH_TIMEOUT)

@@ -47,6 +47,11 @@ def deferred_texts() -> dict[str, str]:
         "QR": _("QR"),
         "Close": _("Close"),
         "Next link": _("Next link"),
+        "Encryption keys": _("Encryption keys"),
+        "Confirm": _("Confirm"),
+        "QR code": _("QR code"),
+        "Verify a friend": _("Verify a friend"),
+        "Check again": _("Check again"),
         # step titles
         "Welcome": _("Welcome"),
         "I already have an account": _("I already have an account"),
@@ -58,6 +63,7 @@ def deferred_texts() -> dict[str, str]:
         "The server's questions": _("The server's questions"),
         "Creating your account": _("Creating your account"),
         "Done": _("Done"),
+        "Encryption": _("Encryption"),
     }
 
 

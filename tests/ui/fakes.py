@@ -1,6 +1,7 @@
 """Canned forms for tests that only show a form (Prosody cannot send every kind), a fixed
-credentials path for screens started with a prefilled state, and the one stand-in service left
-(see FakeRegistration for what it still stands in for, and why)."""
+credentials path for screens started with a prefilled state, the one stand-in service left
+(see FakeRegistration for what it still stands in for, and why), and fixed OMEMO devices for
+snapshots (a real device's keys are random; the Pilot tests use real ones)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 
 from onboard.core.errors import OnboardError
 from onboard.core.flow import WizardState
+from onboard.core.omemo.fingerprint import NS_AXOLOTL, NS_OMEMO2, Device
+from onboard.core.omemo.pep import DeviceReport
 from onboard.core.xmpp.forms import (
     Answers,
     BobData,
@@ -131,3 +134,44 @@ class FakeRegistration:
 
     async def close(self) -> None:
         pass
+
+
+# --- fixed OMEMO devices, for snapshots ----------------------------------------------------------
+
+OWN_JID = "alice@example.org"
+FRIEND_JID = "bob@chat.example"
+OWN_DEVICES = (
+    Device(OWN_JID, 1234567890, "3f9a0c7e" "51b2d48a" "e07c6f13" "9d4b2a85"
+           "c61e07f9" "2a8d53b4" "f0e19c72" "6b3d8a05", (NS_AXOLOTL, NS_OMEMO2)),
+    Device(OWN_JID, 987654321, "a4c81f06" "7e3b92d5" "0c5f6a18" "e92d47b3"
+           "18f6c0a9" "d3b7254e" "6a0e81fc" "b5293d70", (NS_AXOLOTL,), "Dino on the laptop"),
+)
+FRIEND_DEVICES = (
+    Device(FRIEND_JID, 11223344, "6e1d0b9a" "c4f28357" "a9e3705b" "12d6c8f4"
+           "7b05e92a" "e8c1463d" "50af7c2e" "9d36b14f", (NS_AXOLOTL, NS_OMEMO2)),
+    Device(FRIEND_JID, 55667788, "d07a3e59" "2b8c14f6" "f5e96d01" "8a43b7c2"
+           "c29f5a80" "3e71d64b" "94b0e2a7" "0f6c38d1", (NS_OMEMO2,), "Kaidan"),
+)
+
+
+class FixedDevices:
+    """A `DevicesFetcher` with fixed reports: the account's own devices, and a friend's.
+
+    `login_error`: what logging in raises instead (a wrong password), as the live reader does.
+    """
+
+    def __init__(self, own: tuple[Device, ...] = OWN_DEVICES,
+                 friend: tuple[Device, ...] = FRIEND_DEVICES, *,
+                 login_error: OnboardError | None = None) -> None:
+        self.own = own
+        self.friend = friend
+        self.login_error = login_error
+        self.calls: list[str | None] = []
+
+    async def __call__(self, state: WizardState, target: str | None) -> DeviceReport:
+        self.calls.append(target)
+        if self.login_error is not None:
+            raise self.login_error
+        if target is None:
+            return DeviceReport(state.jid, state.jid, self.own, (), (NS_AXOLOTL, NS_OMEMO2))
+        return DeviceReport(state.jid, target, self.friend, (), (NS_AXOLOTL, NS_OMEMO2))

@@ -140,3 +140,48 @@ async def through_connection_step(pilot: Pilot[Any]) -> None:
 
     await wait_for_screen(pilot, TorScreen)
     await pilot.press("enter")
+
+
+def account_state(server: Any, jid: str, password: str, *, mode: str = "create") -> WizardState:
+    """What logging in as `jid` on a real Prosody (`server`) leaves behind: after creating the
+    account (the Done screen), or on the existing-account path."""
+    username, _at, domain = jid.partition("@")
+    return WizardState(mode=mode, domain=domain, username=username, host=server.host,
+                       port=server.starttls_port, ca_file=server.ca_file, password=password,
+                       jid=jid, login_verified=True)
+
+
+def scan_drawing(drawing: Any, path: Any) -> str:
+    """What a real QR decoder (zbarimg) reads from a half-block drawing (a QRCode widget's
+    render()): each cell's top and bottom colour become two pixel rows, as a phone sees them.
+    Skipped when zbarimg is not installed (failed under CI)."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+    from PIL import Image
+
+    if shutil.which("zbarimg") is None:
+        reason = "zbarimg is not installed (apt-get install zbar-tools)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    pixels: list[list[int]] = []
+    for line in drawing.split("\n"):
+        top: list[int] = []
+        bottom: list[int] = []
+        for span in line.spans:
+            for _char in line.plain[span.start:span.end]:
+                top.append(span.style.color.get_truecolor().red)
+                bottom.append(span.style.bgcolor.get_truecolor().red)
+        pixels += [top, bottom]
+    scale = 8
+    image = Image.new("L", (len(pixels[0]) * scale, len(pixels) * scale), 255)
+    for y, row in enumerate(pixels):
+        for x, level in enumerate(row):
+            image.paste(level, (x * scale, y * scale, (x + 1) * scale, (y + 1) * scale))
+    image.save(path)
+    result = subprocess.run(["zbarimg", "--quiet", "--raw", str(path)], capture_output=True,
+                            text=True, timeout=30, check=False)
+    return result.stdout.strip()

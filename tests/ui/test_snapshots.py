@@ -26,6 +26,10 @@ from onboard.core.errors import (
     TorBootstrapError,
 )
 from onboard.core.flow import WizardState
+from onboard.core.omemo import verified
+from onboard.core.omemo.errors import AccountLoginFailedError
+from onboard.core.omemo.link import build_link
+from onboard.core.omemo.pep import DeviceReport
 from onboard.core.providers import Provider, bundled
 from onboard.core.tor.launch import BootstrapStatus, phase_text
 from onboard.ui.app import OnboardApp, TorOptions
@@ -33,10 +37,13 @@ from onboard.ui.screens import account as account_module
 from onboard.ui.screens.account import AccountScreen
 from onboard.ui.screens.connecting import ConnectingScreen
 from onboard.ui.screens.creating import CreatingScreen
+from onboard.ui.screens.devices import DevicesScreen
 from onboard.ui.screens.done import DoneScreen
 from onboard.ui.screens.existing import ExistingAccountScreen
 from onboard.ui.screens.filters import FiltersScreen
 from onboard.ui.screens.form import FormScreen
+from onboard.ui.screens.friend import FriendScreen
+from onboard.ui.screens.qr_view import QRViewScreen
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.tor import TorScreen
 from onboard.ui.screens.tor_connect import TorConnectScreen
@@ -44,7 +51,12 @@ from onboard.ui.screens.welcome import WelcomeScreen
 from onboard.ui.widgets.link_qr import LinkQRScreen
 from tests.ui.fakes import (
     FIXED_CREDENTIALS,
+    FRIEND_DEVICES,
+    FRIEND_JID,
+    OWN_DEVICES,
+    OWN_JID,
     FakeRegistration,
+    FixedDevices,
     captcha_form,
     every_field_form,
 )
@@ -113,8 +125,27 @@ def test_welcome(snap_compare: SnapCompare) -> None:
 
 
 def test_existing_account(snap_compare: SnapCompare) -> None:
-    assert snap_compare(app_at("existing", WizardState()), terminal_size=SIZE,
-                        run_before=on(ExistingAccountScreen))
+    assert snap_compare(app_at("existing", WizardState(mode="existing"),
+                               devices=FixedDevices()),
+                        terminal_size=SIZE, run_before=on(ExistingAccountScreen))
+
+
+def test_existing_account_wrong_password(snap_compare: SnapCompare) -> None:
+    """A saved account picked from the list, and the server's "wrong password" (fixed here;
+    tests/ui/test_existing.py gets it from a real server)."""
+    from onboard.core.accounts import SavedAccount, save
+
+    save(SavedAccount(OWN_JID, PASSWORD, "example.org", created_at=1.0))
+    save(SavedAccount("alice@chat.example", PASSWORD, "chat.example", created_at=2.0))
+
+    async def refused(pilot: Pilot[Any]) -> None:
+        await pilot.press("down", "enter", "enter")
+        await wait_until(pilot, lambda: "wrong" in str(
+            pilot.app.screen.query_one("#password-problem").render()), 5, "the refusal")
+
+    devices = FixedDevices(login_error=AccountLoginFailedError(OWN_JID))
+    assert snap_compare(app_at("existing", WizardState(mode="existing"), devices=devices),
+                        terminal_size=SIZE, run_before=on(ExistingAccountScreen, refused))
 
 
 def test_connection(snap_compare: SnapCompare) -> None:
@@ -372,3 +403,68 @@ def test_done(snap_compare: SnapCompare) -> None:
     state.credentials_file = FIXED_CREDENTIALS
     state.login_verified = True
     assert snap_compare(app_at("done", state), terminal_size=SIZE, run_before=on(DoneScreen))
+
+
+# --- the encryption step, with fixed devices (a real device's keys are random) -----------------
+
+
+def account_state() -> WizardState:
+    state = ready_state()
+    state.jid = OWN_JID
+    state.login_verified = True
+    return state
+
+
+def test_devices(snap_compare: SnapCompare) -> None:
+    """Two devices of the account: one confirmed before (ticked), one new."""
+    first = OWN_DEVICES[0]
+    verified.mark_verified(OWN_JID, OWN_JID, first.device_id, first.fingerprint)
+
+    async def listed(pilot: Pilot[Any]) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, DevicesScreen)
+        await wait_until(pilot, lambda: bool(screen.cards), 5, "the devices")
+
+    app = app_at("devices", account_state(), devices=FixedDevices())
+    assert snap_compare(app, terminal_size=SIZE, run_before=on(DevicesScreen, listed))
+
+
+def qr_app(confirmed: int, size: tuple[int, int]) -> OnboardApp:
+    state = account_state()
+    state.own_devices = DeviceReport(OWN_JID, OWN_JID, OWN_DEVICES)
+    for device in OWN_DEVICES[:confirmed]:
+        verified.mark_verified(OWN_JID, OWN_JID, device.device_id, device.fingerprint)
+    return test_app(state, start="qr", size=size, devices=FixedDevices())
+
+
+def test_qr_view(snap_compare: SnapCompare) -> None:
+    """One confirmed device: the code beside its text at 80x24."""
+    assert snap_compare(qr_app(1, SIZE), terminal_size=SIZE, run_before=on(QRViewScreen))
+
+
+def test_qr_view_two_devices_wide(snap_compare: SnapCompare) -> None:
+    """Two confirmed devices at 100x30: a bigger code, still whole."""
+    size = (100, 30)
+    assert snap_compare(qr_app(2, size), terminal_size=size, run_before=on(QRViewScreen))
+
+
+def test_qr_view_too_small(snap_compare: SnapCompare) -> None:
+    """Two devices do not fit 80x24: the size the window needs, and the link, no broken code."""
+    assert snap_compare(qr_app(2, SIZE), terminal_size=SIZE, run_before=on(QRViewScreen))
+
+
+def test_friend_with_a_different_device(snap_compare: SnapCompare) -> None:
+    """A friend's link that names one device right and another with a different key."""
+    right, wrong = FRIEND_DEVICES
+    link = build_link(FRIEND_JID, {right.device_id: right.fingerprint,
+                                   wrong.device_id: "0" * 64})
+
+    async def compared(pilot: Pilot[Any]) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, FriendScreen)
+        screen.query_one("#friend", Input).insert_text_at_cursor(link)  # as pasted
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(screen.cards), 5, "the devices")
+
+    app = app_at("friend", account_state(), devices=FixedDevices())
+    assert snap_compare(app, terminal_size=SIZE, run_before=on(FriendScreen, compared))

@@ -45,19 +45,21 @@ async def test_enter_starts_creating_an_account() -> None:
         assert app.state.mode == "create"
 
 
-async def test_existing_account_is_honest_and_goes_back() -> None:
+async def test_existing_account_asks_for_the_login_and_goes_back() -> None:
     app = test_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, WelcomeScreen)
         await pilot.press("tab", "enter")
-        await wait_for_screen(pilot, ExistingAccountScreen)
-        assert "later version" in screen_text(app)
+        screen = await wait_for_screen(pilot, ExistingAccountScreen)
+        assert app.state.mode == "existing"
+        assert "Log in with your account" in screen_text(app)
+        assert app.focused is screen.query_one("#address")
         await pilot.press("escape")
         await wait_for_screen(pilot, WelcomeScreen)
         # The Back button works as well as Esc.
         await pilot.press("tab", "enter")
         await wait_for_screen(pilot, ExistingAccountScreen)
-        await pilot.press("enter")
+        await pilot.press("tab", "tab", "enter")
         await wait_for_screen(pilot, WelcomeScreen)
 
 

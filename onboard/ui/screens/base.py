@@ -37,8 +37,13 @@ class WizardScreen(Screen[R | Back], Generic[R]):
         self.state = state
         translate_bindings(self)
 
+    def step_number(self) -> int:
+        """The step shown in the indicator: STEP, unless the path skips the numbered steps."""
+        return self.STEP
+
     def compose(self) -> ComposeResult:
-        yield StepIndicator(self.STEP, self.STEP_TITLE, tor=self.state.tor_on, id="step")
+        yield StepIndicator(self.step_number(), self.STEP_TITLE, tor=self.state.tor_on,
+                            id="step")
         body = VerticalScroll(id="body") if self.BODY_SCROLLS else Vertical(id="body")
         with body:
             yield from self.compose_body()
@@ -60,3 +65,14 @@ class WizardScreen(Screen[R | Back], Generic[R]):
 
     def action_back(self) -> None:
         self.dismiss(BACK)
+
+
+class EncryptionScreen(WizardScreen[R]):
+    """A screen of the encryption step: the last numbered step after creating an account; on
+    the existing-account path, which skips the numbered steps, its title alone."""
+
+    STEP = 6
+    STEP_TITLE = N_("Encryption")
+
+    def step_number(self) -> int:
+        return self.STEP if self.state.mode == "create" else 0

@@ -1,4 +1,5 @@
-"""Step 5: the new address, where it is saved, and what to do next."""
+"""Step 6: the new address, where it is saved, what to do next, and the way on to the
+encryption keys (k)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,26 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Button, Static
 
 from onboard.i18n import _
+from onboard.ui.results import GoTo
 from onboard.ui.screens.base import WizardScreen
 from onboard.ui.text import N_
 
 
-class DoneScreen(WizardScreen[None]):
-    """Dismisses with None when the user quits (q, Esc or the button)."""
+class DoneScreen(WizardScreen[GoTo | None]):
+    """Dismisses with None when the user quits (q, Esc or the button), or with GoTo.DEVICES
+    to check the account's encryption keys (k or the button)."""
 
     STEP = 6
     STEP_TITLE = N_("Done")
     CSS_PATH = "done.tcss"
     AUTO_FOCUS = "#quit"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("k", "devices", N_("Encryption keys"), id="devices"),
         Binding("q", "finish", N_("Quit"), id="quit"),
         Binding("escape", "finish", N_("Quit"), id="back", show=False),
     ]
@@ -48,8 +53,16 @@ class DoneScreen(WizardScreen[None]):
               "password. People can reach you at this address from any XMPP server."),
             id="next",
         )
-        yield Button(_("Quit"), id="quit", variant="primary")
+        yield Static(_("Then press k to check your app's encryption keys, and a friend's."),
+                     id="next-keys")
+        with Horizontal(id="buttons"):
+            yield Button(_("Quit"), id="quit", variant="primary")
+            yield Button(_("Check encryption keys"), id="devices")
 
     @on(Button.Pressed, "#quit")
     def action_finish(self) -> None:
         self.dismiss(None)
+
+    @on(Button.Pressed, "#devices")
+    def action_devices(self) -> None:
+        self.dismiss(GoTo.DEVICES)

@@ -24,11 +24,11 @@ class QRCode(Widget):
     }
     """
 
-    def __init__(self, data: str, *, quiet_zone: int = 2, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(self, data: str, *, quiet_zone: int = 2, error_correction: str = "M",
+                 id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.data = data
-        self.matrix = qr_matrix(data, quiet_zone)
+        self.matrix = qr_matrix(data, quiet_zone, error_correction)
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return len(self.matrix[0]) if self.matrix else 0
