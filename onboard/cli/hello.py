@@ -12,11 +12,11 @@ from onboard.cli.io import Terminal, emit_json, read_password, report_error
 from onboard.cli.register import add_connection_options
 from onboard.cli.tor import add_tor_options
 from onboard.core.errors import InvalidInputError, OnboardError
-from onboard.i18n import _, ngettext
+from onboard.i18n import _
 
 if TYPE_CHECKING:
     from onboard.core.accounts import SavedAccount
-    from onboard.core.omemo.hello import HelloDevice, HelloResult
+    from onboard.core.omemo.hello import HelloResult
     from onboard.core.xmpp.address import ServerAddress
 
 # The message was sent, but the assistant's device could not be taken off the account
@@ -110,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result.to_json())
     else:
-        print(format_result(result))
+        from onboard.core.omemo.hello import describe
+
+        print("\n".join(describe(result)))
     return EXIT_DEVICE_LEFT if result.removal_error is not None else 0
 
 
@@ -157,11 +159,11 @@ async def _hello(args: argparse.Namespace, server: ServerAddress, account: str, 
                  recipient: str) -> HelloResult:
     from onboard.cli.tor import network_for
     from onboard.core.network import DirectNetwork
-    from onboard.core.omemo.hello import send_hello
+    from onboard.core.omemo.hello import send_hello, step_text
 
     def tell(step: str) -> None:
         if not args.json:
-            line = _step_text(step, recipient, args.wait)
+            line = step_text(step, recipient, args.wait)
             if line:
                 sys.stderr.write(line + "\n")
                 sys.stderr.flush()
@@ -170,76 +172,3 @@ async def _hello(args: argparse.Namespace, server: ServerAddress, account: str, 
         return await send_hello(account, password, recipient, server, network, text=args.text,
                                 keep_device=args.keep_device, timeout=args.timeout,
                                 confirm_wait=args.wait, progress=tell)
-
-
-def _step_text(step: str, recipient: str, wait: float) -> str:
-    from onboard.core.omemo import hello
-
-    return {
-        hello.STEP_RECIPIENT: _("Looking up the encryption keys of {jid}…"),
-        hello.STEP_PUBLISH: _("Giving your account an encryption device for the test…"),
-        hello.STEP_SEND: _("Encrypting and sending the test message…"),
-        hello.STEP_CONFIRM: _("Waiting up to {seconds:.0f} s for {jid}'s app to confirm it…"),
-        hello.STEP_REMOVE: _("Removing the test device from your account again…"),
-    }.get(step, "").format(jid=recipient, seconds=wait)
-
-
-# --- the report --------------------------------------------------------------------------------
-
-
-def _device_line(device: HelloDevice) -> str:
-    from onboard.core.omemo import verified
-
-    status = {
-        verified.VERIFIED: _("verified"),
-        verified.CHANGED: _("CHANGED: you verified another key for this device; compare the "
-                            "fingerprints again"),
-    }.get(device.status, _("not verified"))
-    return _("  device {id}: {fingerprint} ({status})").format(
-        id=device.device_id, fingerprint=device.display, status=status)
-
-
-def format_result(result: HelloResult) -> str:
-    """The outcome as plain lines for a person."""
-    recipients = result.recipient_devices
-    lines = [_("Sent an end-to-end encrypted test message to {jid}.").format(jid=result.to_jid)]
-    lines.append(ngettext(
-        "It was encrypted for {count} device of {jid}; you have verified {verified} of them:",
-        "It was encrypted for {count} devices of {jid}; you have verified {verified} of them:",
-        len(recipients)).format(count=len(recipients), jid=result.to_jid,
-                                verified=result.verified_count))
-    lines += [_device_line(device) for device in recipients]
-    if result.own_devices:
-        lines.append(ngettext(
-            "Also for {count} other device of yours, so it shows there too:",
-            "Also for {count} other devices of yours, so it shows there too:",
-            len(result.own_devices)).format(count=len(result.own_devices)))
-        lines += [_device_line(device) for device in result.own_devices]
-    for skipped in result.skipped:
-        lines.append(_("Not encrypted for device {id} of {jid}: {why}.").format(
-            id=skipped.device_id, jid=skipped.jid, why=skipped.explanation))
-    if result.delivered:
-        lines.append(_("Their app confirmed that the message arrived."))
-    elif result.delivery_error:
-        lines.append(_("The server sent the message back ({reason}): {jid} may be offline, "
-                       "and their server keeps no messages for later.").format(
-                           reason=result.delivery_error, jid=result.to_jid))
-    else:
-        lines.append(_("No confirmation came from their app (not every app sends one). Ask "
-                       "them whether the message arrived and can be read."))
-    device = _("number {id}, fingerprint {fingerprint}").format(
-        id=result.device_id, fingerprint=result.display_fingerprint)
-    if result.removal_error is not None:
-        lines.append(result.removal_error.message)
-        lines.append(result.removal_error.hint)
-    elif result.removed:
-        lines.append(_("The assistant's own encryption device ({device}) was removed from your "
-                       "account again, and its keys were deleted.").format(device=device))
-        lines.append(_("An app that was offline may later show the message as one it cannot "
-                       "decrypt: that is expected for this test."))
-    elif result.keys_file is not None:
-        lines.append(_("The assistant's own encryption device ({device}) stays on your account, "
-                       "as asked. Its keys are in {path}. Remove it in your app's OMEMO "
-                       "settings when you no longer need it, or run this again without "
-                       "--keep-device.").format(device=device, path=result.keys_file))
-    return "\n".join(lines)

@@ -48,9 +48,11 @@ from onboard.ui.screens.tor_connect import StatusCallback, TorConnectScreen
 from onboard.ui.screens.welcome import WelcomeScreen
 from onboard.ui.service import (
     DevicesFetcher,
+    HelloSender,
     LiveRegistration,
     RegistrationService,
     fetch_devices,
+    send_hello,
 )
 from onboard.ui.text import N_, translate_bindings
 
@@ -90,6 +92,7 @@ class OnboardApp(App[WizardState]):
         *,
         service: RegistrationService,
         devices: DevicesFetcher = fetch_devices,
+        hello: HelloSender = send_hello,
         providers: Sequence[Provider] | None = None,
         providers_url: str = PROVIDERS_URL,
         providers_ca_file: Path | None = None,
@@ -104,6 +107,7 @@ class OnboardApp(App[WizardState]):
         self.state = state
         self.service = service
         self.devices = devices
+        self.hello = hello
         self._providers = list(providers) if providers is not None else None
         self.providers_note: str | None = None
         self.providers_url = providers_url
@@ -339,7 +343,7 @@ class OnboardApp(App[WizardState]):
 
     async def _friend(self) -> Step | None:
         fetch = functools.partial(self.devices, self.state)
-        await self.push_screen_wait(FriendScreen(self.state, fetch))
+        await self.push_screen_wait(FriendScreen(self.state, fetch, self.hello))
         return "devices"
 
 
@@ -349,6 +353,7 @@ def make_app(
     size: tuple[int, int] | None = None,
     service: RegistrationService | None = None,
     devices: DevicesFetcher | None = None,
+    hello: HelloSender | None = None,
     providers: Sequence[Provider] | None = None,
     providers_url: str = PROVIDERS_URL,
     providers_ca_file: Path | None = None,
@@ -365,6 +370,7 @@ def make_app(
     service: what talks to servers; `LiveRegistration()` by default.
     devices: what reads OMEMO devices (logged in with the state's account); the live reader
         by default, fixed reports for screenshots.
+    hello: what sends the encrypted test message; the live sender by default.
     providers: the server list to offer; the cached or bundled list by default.
     providers_url, providers_ca_file: where the server step's "update" downloads the list
         from (https only), and a CA to trust for it (a private mirror, or tests).
@@ -378,6 +384,7 @@ def make_app(
         state if state is not None else WizardState(),
         service=service if service is not None else LiveRegistration(),
         devices=devices if devices is not None else fetch_devices,
+        hello=hello if hello is not None else send_hello,
         providers=providers,
         providers_url=providers_url,
         providers_ca_file=providers_ca_file,

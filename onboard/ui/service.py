@@ -1,4 +1,5 @@
-"""The coordinator's links to the core: the registration engine and the OMEMO device reader.
+"""The coordinator's links to the core: the registration engine, the OMEMO device reader and
+the encrypted test message.
 
 `LiveRegistration` owns at most one `RegistrationSession` (one connection, one form, one
 single-use CAPTCHA) at a time. Screens never hold the session: they get bound methods of this
@@ -10,13 +11,14 @@ slixmpp is imported only when the first connection is made, so the TUI starts fa
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
 
 from onboard.core.errors import OnboardError, ProtocolError
 
 if TYPE_CHECKING:
     from onboard.core.flow import WizardState
+    from onboard.core.omemo.hello import HelloResult
     from onboard.core.omemo.pep import DeviceReport
     from onboard.core.xmpp.forms import Answers, RegistrationForm
     from onboard.core.xmpp.registration import RegisteredAccount, RegistrationSession
@@ -94,3 +96,22 @@ async def fetch_devices(state: WizardState, target: str | None) -> DeviceReport:
     silence_libraries()
     return await pep.fetch_devices(state.jid, state.password, target, state.server(),
                                    state.network, timeout=pep.FETCH_TIMEOUT)
+
+
+class HelloSender(Protocol):
+    def __call__(self, state: WizardState, to_jid: str, text: str, keep_device: bool,
+                 progress: Callable[[str], None]) -> Awaitable[HelloResult]:
+        """Log in with the state's account and send `to_jid` an encrypted test message."""
+        ...
+
+
+async def send_hello(state: WizardState, to_jid: str, text: str, keep_device: bool,
+                     progress: Callable[[str], None]) -> HelloResult:
+    """The live `HelloSender`: the core's test message, through `state.network`."""
+    from onboard.core.logs import silence_libraries
+    from onboard.core.omemo import hello
+
+    silence_libraries()
+    return await hello.send_hello(state.jid, state.password, to_jid, state.server(),
+                                  state.network, text=text, keep_device=keep_device,
+                                  progress=progress)

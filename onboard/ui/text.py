@@ -52,6 +52,7 @@ def deferred_texts() -> dict[str, str]:
         "QR code": _("QR code"),
         "Verify a friend": _("Verify a friend"),
         "Check again": _("Check again"),
+        "Test message": _("Test message"),
         # step titles
         "Welcome": _("Welcome"),
         "I already have an account": _("I already have an account"),

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 from onboard.core.errors import OnboardError
 from onboard.core.flow import WizardState
 from onboard.core.omemo.fingerprint import NS_AXOLOTL, NS_OMEMO2, Device
+from onboard.core.omemo.hello import HelloResult
 from onboard.core.omemo.pep import DeviceReport
 from onboard.core.xmpp.forms import (
     Answers,
@@ -175,3 +177,33 @@ class FixedDevices:
         if target is None:
             return DeviceReport(state.jid, state.jid, self.own, (), (NS_AXOLOTL, NS_OMEMO2))
         return DeviceReport(state.jid, target, self.friend, (), (NS_AXOLOTL, NS_OMEMO2))
+
+
+class FixedHello:
+    """A `HelloSender` that reports the steps and returns a fixed result (for snapshots): the
+    message went to the friend's first device (verified) and to one other device of the user,
+    the friend's app confirmed it, and the assistant's device was removed again."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, bool]] = []
+
+    async def __call__(self, state: WizardState, to_jid: str, text: str, keep_device: bool,
+                       progress: Callable[[str], None]) -> HelloResult:
+        from onboard.core.omemo import hello, verified
+
+        self.sent.append((to_jid, text, keep_device))
+        for step in (hello.STEP_LOGIN, hello.STEP_RECIPIENT, hello.STEP_PUBLISH,
+                     hello.STEP_SEND, hello.STEP_CONFIRM, hello.STEP_REMOVE):
+            progress(step)
+        friend, own = FRIEND_DEVICES[0], OWN_DEVICES[1]
+        return hello.HelloResult(
+            account_jid=state.jid, to_jid=to_jid, text=text, device_id=424242,
+            fingerprint="5d2e" * 16,
+            encrypted_for=(
+                hello.HelloDevice(to_jid, friend.device_id, friend.fingerprint,
+                                  verified.VERIFIED),
+                hello.HelloDevice(state.jid, own.device_id, own.fingerprint,
+                                  verified.UNVERIFIED, own=True)),
+            skipped=(hello.SkippedDevice(to_jid, FRIEND_DEVICES[1].device_id,
+                                         hello.OMEMO2_ONLY),),
+            delivered=True, removed=True, seconds=1.2)

@@ -43,6 +43,7 @@ from onboard.ui.screens.existing import ExistingAccountScreen
 from onboard.ui.screens.filters import FiltersScreen
 from onboard.ui.screens.form import FormScreen
 from onboard.ui.screens.friend import FriendScreen
+from onboard.ui.screens.hello import HelloScreen
 from onboard.ui.screens.qr_view import QRViewScreen
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.tor import TorScreen
@@ -57,6 +58,7 @@ from tests.ui.fakes import (
     OWN_JID,
     FakeRegistration,
     FixedDevices,
+    FixedHello,
     captcha_form,
     every_field_form,
 )
@@ -468,3 +470,21 @@ def test_friend_with_a_different_device(snap_compare: SnapCompare) -> None:
 
     app = app_at("friend", account_state(), devices=FixedDevices())
     assert snap_compare(app, terminal_size=SIZE, run_before=on(FriendScreen, compared))
+
+
+def test_hello_sent(snap_compare: SnapCompare) -> None:
+    """The test message went out, encrypted; one of the friend's devices could not get it."""
+
+    async def sent(pilot: Pilot[Any]) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, FriendScreen)
+        screen.query_one("#friend", Input).insert_text_at_cursor(FRIEND_JID)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(screen.cards), 5, "the devices")
+        await pilot.press("t")
+        hello = await wait_for_screen(pilot, HelloScreen)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: hello.result is not None, 5, "the result")
+
+    app = app_at("friend", account_state(), devices=FixedDevices(), hello=FixedHello())
+    assert snap_compare(app, terminal_size=SIZE, run_before=on(FriendScreen, sent))

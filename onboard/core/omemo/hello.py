@@ -78,7 +78,7 @@ from onboard.core.text import one_line
 from onboard.core.xmpp.address import ServerAddress
 from onboard.core.xmpp.connection import OnboardClient
 from onboard.core.xmpp.registration import _race, connect
-from onboard.i18n import _
+from onboard.i18n import _, ngettext
 
 HELLO_TIMEOUT = 30.0  # for each network step
 CONFIRM_WAIT = 20.0  # the longest wait for the recipient's delivery receipt
@@ -689,3 +689,75 @@ def _removal_text(error: BaseException) -> str:
         return _("the server did not accept the change ({text}).").format(text=said)
     return _("the change could not be published.")
 
+
+# --- for people: progress and outcome -------------------------------------------------------
+
+
+def step_text(step: str, recipient: str, wait: float) -> str:
+    """What `send_hello` is doing at `step`, for a person (empty for the login, which the
+    caller words itself)."""
+    return {
+        STEP_RECIPIENT: _("Looking up the encryption keys of {jid}…"),
+        STEP_PUBLISH: _("Giving your account an encryption device for the test…"),
+        STEP_SEND: _("Encrypting and sending the test message…"),
+        STEP_CONFIRM: _("Waiting up to {seconds:.0f} s for {jid}'s app to confirm it…"),
+        STEP_REMOVE: _("Removing the test device from your account again…"),
+    }.get(step, "").format(jid=recipient, seconds=wait)
+
+
+def _device_line(device: HelloDevice) -> str:
+    status = {
+        verified.VERIFIED: _("verified"),
+        verified.CHANGED: _("CHANGED: you verified another key for this device; compare the "
+                            "fingerprints again"),
+    }.get(device.status, _("not verified"))
+    return _("  device {id}: {fingerprint} ({status})").format(
+        id=device.device_id, fingerprint=device.display, status=status)
+
+
+def describe(result: HelloResult) -> list[str]:
+    """The outcome as plain lines for a person (the CLI prints them, the assistant shows
+    them)."""
+    recipients = result.recipient_devices
+    lines = [_("Sent an end-to-end encrypted test message to {jid}.").format(jid=result.to_jid)]
+    lines.append(ngettext(
+        "It was encrypted for {count} device of {jid}; you have verified {verified} of them:",
+        "It was encrypted for {count} devices of {jid}; you have verified {verified} of them:",
+        len(recipients)).format(count=len(recipients), jid=result.to_jid,
+                                verified=result.verified_count))
+    lines += [_device_line(device) for device in recipients]
+    if result.own_devices:
+        lines.append(ngettext(
+            "Also for {count} other device of yours, so it shows there too:",
+            "Also for {count} other devices of yours, so it shows there too:",
+            len(result.own_devices)).format(count=len(result.own_devices)))
+        lines += [_device_line(device) for device in result.own_devices]
+    for skipped in result.skipped:
+        lines.append(_("Not encrypted for device {id} of {jid}: {why}.").format(
+            id=skipped.device_id, jid=skipped.jid, why=skipped.explanation))
+    if result.delivered:
+        lines.append(_("Their app confirmed that the message arrived."))
+    elif result.delivery_error:
+        lines.append(_("The server sent the message back ({reason}): {jid} may be offline, "
+                       "and their server keeps no messages for later.").format(
+                           reason=result.delivery_error, jid=result.to_jid))
+    else:
+        lines.append(_("No confirmation came from their app (not every app sends one). Ask "
+                       "them whether the message arrived and can be read."))
+    device = _("number {id}, fingerprint {fingerprint}").format(
+        id=result.device_id, fingerprint=result.display_fingerprint)
+    if result.removal_error is not None:
+        lines.append(result.removal_error.message)
+        lines.append(result.removal_error.hint)
+    elif result.removed:
+        lines.append(_("The assistant's own encryption device ({device}) was removed from your "
+                       "account again, and its keys were deleted.").format(device=device))
+        lines.append(_("An app that was offline may later show the message as one it cannot "
+                       "decrypt: that is expected for this test."))
+    elif result.keys_file is not None:
+        lines.append(_("The assistant's own encryption device ({device}) stays on your account, "
+                       "as asked. Its keys are in {path}. Remove it in your app's OMEMO "
+                       "settings when you no longer need it, or send another test message "
+                       "without keeping the device: that removes it.").format(
+                           device=device, path=result.keys_file))
+    return lines

@@ -35,6 +35,7 @@ from onboard.ui.widgets.error_panel import ErrorPanel, as_onboard_error
 
 if TYPE_CHECKING:
     from onboard.core.omemo.pep import DeviceReport
+    from onboard.ui.service import HelloSender
 
 
 def read_friend(text: str) -> tuple[str, dict[int, str] | None]:
@@ -71,6 +72,7 @@ class FriendScreen(EncryptionScreen[None]):
     AUTO_FOCUS = "#friend"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "confirm", N_("Confirm"), id="confirm"),
+        Binding("t", "test_message", N_("Test message"), id="test-message"),
     ]
 
     class DevicesRead(Message):
@@ -83,9 +85,10 @@ class FriendScreen(EncryptionScreen[None]):
             super().__init__()
             self.error = error
 
-    def __init__(self, state: WizardState, fetch: FetchDevices) -> None:
+    def __init__(self, state: WizardState, fetch: FetchDevices, send: HelloSender) -> None:
         super().__init__(state)
         self._fetch = fetch
+        self._send = send
         self.busy = False
         self.friend = ""
         self.link: dict[int, str] | None = None
@@ -222,6 +225,7 @@ class FriendScreen(EncryptionScreen[None]):
         if cards:
             widgets.append(Horizontal(
                 Button(_("Confirm"), id="confirm", variant="primary", compact=True),
+                Button(_("Send a test message"), id="test-message", compact=True),
                 Button(_("Back"), id="back", compact=True), id="buttons"))
         await self.query_one("#content").mount_all(widgets)
         if record_error is not None:
@@ -305,6 +309,15 @@ class FriendScreen(EncryptionScreen[None]):
             self._note(_("Saved: no device of {jid} is marked as verified now.").format(
                 jid=report.jid))
 
+    @on(Button.Pressed, "#test-message")
+    def action_test_message(self) -> None:
+        report = self.report
+        if report is None or not report.devices:
+            return
+        from onboard.ui.screens.hello import HelloScreen
+
+        self.app.push_screen(HelloScreen(self.state, report.jid, self._send))
+
     @on(Button.Pressed, "#back")
     def _back_pressed(self) -> None:
         self.action_back()
@@ -312,7 +325,7 @@ class FriendScreen(EncryptionScreen[None]):
     # --- keys ----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "confirm":
+        if action in ("confirm", "test_message"):
             if isinstance(self.focused, Input):
                 return False  # the letter is typed into the field
             return not self.busy and self.report is not None and bool(self.report.devices)
