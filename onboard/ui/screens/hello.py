@@ -167,7 +167,9 @@ class HelloScreen(EncryptionScreen[None]):
                    classes="-problem" if problem else ""),
         ])
         self.query_one("#send", Button).label = _("Send again")
-        self.query_one("#back", Button).focus()
+        self.query_one("#back", Button).focus(scroll_visible=False)
+        # The outcome from its first line (focusing may have scrolled the body before).
+        self.call_after_refresh(self.query_one("#body").scroll_home, animate=False)
 
     @on(Failed)
     async def _failed(self, message: Failed) -> None:
