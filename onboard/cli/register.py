@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from onboard.cli.io import Terminal, emit_json, read_password, report_error
 from onboard.cli.tor import add_tor_options
@@ -17,6 +18,9 @@ from onboard.core.validation import (
     username_problem,
 )
 from onboard.i18n import _
+
+if TYPE_CHECKING:
+    from onboard.core.xmpp.invites import InviteLink
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,6 +42,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                                "file"))
     parser.add_argument("--field", action="append", default=[], metavar="NAME=VALUE",
                         help=_("answer a field of the server's form (repeatable)"))
+    parser.add_argument("--invite", metavar="URI",
+                        help=_("sign up with an invite (xmpp:DOMAIN?register;preauth=… or "
+                               "xmpp:friend@DOMAIN?roster;preauth=…;ibr=y; quote it for the "
+                               "shell); with a friend's invite you two become contacts"))
     add_connection_options(parser)
     add_tor_options(parser)
     parser.add_argument("--json", action="store_true", help=_("print one JSON object"))
@@ -121,11 +129,31 @@ def _ask_password(terminal: Terminal) -> tuple[str, bool]:
         terminal.say(_("The two passwords are not the same."))
 
 
+def _invite_from_args(args: argparse.Namespace, state: WizardState) -> InviteLink | None:
+    """--invite, checked: for DOMAIN, and one that allows signing up. Nothing is sent yet."""
+    if args.invite is None:
+        return None
+    from onboard.core.errors import InviteRefusedError
+    from onboard.core.xmpp.invites import parse_invite
+
+    link = parse_invite(args.invite)
+    if link.domain != state.domain:
+        raise InvalidInputError(_("The invite is for {invited}, not for {domain}: give "
+                                  "{invited} as DOMAIN.").format(invited=link.domain,
+                                                                 domain=state.domain))
+    if not link.allows_signup:
+        raise InviteRefusedError(link.domain, "contact-only", link.inviter)
+    return link
+
+
 async def _register(args: argparse.Namespace, terminal: Terminal) -> int:
     from onboard.cli.tor import network_for
     from onboard.core.network import for_new_account
 
     state = state_from_args(args)
+    invite = _invite_from_args(args, state)
+    if invite is not None and invite.username and args.username is None:
+        args.username = invite.username  # an invite for one name
     answers = _parse_fields(args.field)
     if args.username is not None:
         problem = username_problem(args.username)
@@ -140,16 +168,18 @@ async def _register(args: argparse.Namespace, terminal: Terminal) -> int:
     async with network_for(args, state.network) as network:
         # Over Tor each registration gets a circuit of its own.
         state.network = for_new_account(network)
-        return await _register_over(args, terminal, state, answers, password, generated)
+        return await _register_over(args, terminal, state, answers, password, generated,
+                                    invite)
 
 
 async def _register_over(args: argparse.Namespace, terminal: Terminal, state: WizardState,
                          answers: dict[str, list[str]], password: str | None,
-                         generated: bool) -> int:
+                         generated: bool, invite: InviteLink | None = None) -> int:
     from onboard.cli.forms import ask_form
     from onboard.core.xmpp.registration import RegistrationSession, verify_login
 
-    session = RegistrationSession(state.server(), state.network)
+    session = RegistrationSession(state.server(), state.network,
+                                  invite_token=invite.token if invite is not None else None)
     try:
         form = await session.open()
         if form.has_username and not state.username:
@@ -182,10 +212,15 @@ async def _register_over(args: argparse.Namespace, terminal: Terminal, state: Wi
         }
         if login_error is not None:
             result["login_error"] = login_error.to_json()
+        if invite is not None:
+            result["invited_by"] = invite.inviter
         emit_json(result)
         return 0
     print(_("Account created: {jid}").format(jid=account.jid))
     print(_("Credentials saved to {path}").format(path=account.credentials_file))
+    if invite is not None and invite.inviter:
+        print(_("Invited by {jid}: the server makes you two contacts.").format(
+            jid=invite.inviter))
     if generated:
         print(_("The generated password is in that file; keep a copy somewhere safe."))
     if login_error is not None:

@@ -634,3 +634,136 @@ class BridgeLineError(InvalidInputError):
     @property
     def hint(self) -> str:
         return _("Copy the bridge lines again exactly as you got them, one per line.")
+
+
+# --- invites (XEP-0401) --------------------------------------------------------------------------
+# Exit status 18: the server offers no invites (to this account), or the invite could not be used
+# to sign up.
+
+
+class InvitesUnavailableError(OnboardError):
+    """Invites cannot be used on `domain`.
+
+    `reason`: missing (the server has no invite command), forbidden (it has one, but not for
+    this account, e.g. only for its admins), or signup (it does not take an invite when an
+    account is created).
+    """
+
+    condition = "invites-unavailable"
+    exit_code = 18
+
+    def __init__(self, domain: str, reason: str = "missing", detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.domain = domain
+        self.reason = reason
+
+    @property
+    def message(self) -> str:
+        texts = {
+            "forbidden": _("{domain} has invites, but does not let this account create them."),
+            "signup": _("{domain} does not take invites when an account is created."),
+        }
+        return texts.get(self.reason, _("{domain} does not offer invites.")).format(
+            domain=self.domain)
+
+    @property
+    def hint(self) -> str:
+        if self.reason == "signup":
+            return _("Create the account without the invite if the server allows that, or "
+                     "choose another server; then add the person who invited you as a contact.")
+        return _("Your friend can still create an account on any server that is open for "
+                 "sign-up (this assistant helps with that) and then add your address as a "
+                 "contact.")
+
+    def to_json(self) -> dict[str, object]:
+        data = super().to_json()
+        data["reason"] = self.reason
+        return data
+
+
+class InviteRefusedError(OnboardError):
+    """An invite that cannot be used to create an account on `domain`.
+
+    `reason`: refused (the server says it is used up, expired or wrong) or contact-only (it only
+    lets you add `inviter` as a contact; nothing was sent).
+    """
+
+    condition = "invite-invalid"
+    exit_code = 18
+
+    def __init__(self, domain: str, reason: str = "refused", inviter: str | None = None,
+                 detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.domain = domain
+        self.reason = reason
+        self.inviter = inviter
+
+    @property
+    def message(self) -> str:
+        if self.reason == "contact-only":
+            return _("This invite lets you add {inviter} as a contact, but not create an "
+                     "account on {domain}.").format(inviter=self.inviter or self.domain,
+                                                    domain=self.domain)
+        return _("{domain} did not accept the invite: it was used already, it has expired, "
+                 "or it was not copied completely.").format(domain=self.domain)
+
+    @property
+    def hint(self) -> str:
+        if self.reason == "contact-only":
+            return _("Create an account on any server that is open for sign-up, then open the "
+                     "invite in your chat app, or add {inviter} as a contact.").format(
+                         inviter=self.inviter or self.domain)
+        return _("Ask for a new invite, and copy or scan all of it. Nothing was created.")
+
+    def to_json(self) -> dict[str, object]:
+        data = super().to_json()
+        data["reason"] = self.reason
+        return data
+
+
+class InviteRequiredError(RegistrationClosedError):
+    """The server creates accounts only with an invite (and none was given)."""
+
+    condition = "invite-required"
+
+    @property
+    def message(self) -> str:
+        return _("{domain} creates new accounts only with an invite.").format(domain=self.domain)
+
+    @property
+    def hint(self) -> str:
+        return _("Ask someone who has an account there for an invite and sign up with it, or "
+                 "choose another server.")
+
+
+class InviteAnswerError(ProtocolError):
+    """The server answered the request for an invite with something that must not be passed on.
+
+    `reason`: no-invite (no invite URI in the answer), bad-uri (not an invite URI, or too long),
+    other-server (an invite for another server), other-account (a contact invite for another
+    address).
+    """
+
+    def __init__(self, reason: str, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+    @property
+    def message(self) -> str:
+        texts = {
+            "no-invite": _("The server answered, but sent no invite."),
+            "other-server": _("The server sent an invite for another server."),
+            "other-account": _("The server sent an invite for another address than yours."),
+        }
+        return texts.get(self.reason, _("The server sent an invite that is not valid."))
+
+    @property
+    def hint(self) -> str:
+        if self.reason in ("other-server", "other-account"):
+            return _("Do not pass it on. Try again later, or tell the server's admins.")
+        return _("Try again later, or tell the server's admins.")
+
+    def to_json(self) -> dict[str, object]:
+        data = super().to_json()
+        data["reason"] = self.reason
+        return data

@@ -18,6 +18,13 @@ Virtual hosts (all under `.test`):
 - `wronghost.test`: registration open, but its certificate is for `hosting.example`.
 - `selfsigned.test`: registration open, but its certificate is self-signed (for the right name,
   not issued by the test CA).
+- `invite.test`: XEP-0401 invites (mod_invites, mod_invites_adhoc, mod_invites_register): every
+  user may create an invite (ad-hoc `urn:xmpp:invite#invite`) that lets a friend sign up and
+  become a contact; registration only with an invite's token. When Debian's prosody-modules is
+  installed, mod_invites_page (external mode, no web server) adds the landing page
+  `https://invite.test/invite?TOKEN` (attribute `invites_page`).
+- `contactinvite.test`: the same modules, but users may only invite contacts (Prosody's default
+  `allow_user_invites = false`): the invite is not valid for signing up.
 """
 
 from __future__ import annotations
@@ -48,6 +55,9 @@ EXPIRED = "expired.test"
 WRONGHOST = "wronghost.test"
 WRONGHOST_CERT_NAME = "hosting.example"
 SELFSIGNED = "selfsigned.test"
+INVITE = "invite.test"
+CONTACTINVITE = "contactinvite.test"
+INVITE_PAGE = "https://invite.test/invite?{invite.token}"  # mod_invites_page's template
 
 STARTUP_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
@@ -61,6 +71,12 @@ class ProsodyError(RuntimeError):
 
 class _PortTaken(ProsodyError):
     pass
+
+
+def invites_page_available() -> bool:
+    """Whether mod_invites_page (Debian's prosody-modules, not prosody itself) is installed."""
+    return any((Path(base) / "mod_invites_page" / "mod_invites_page.lua").is_file()
+               for base in ("/usr/lib/prosody/modules", "/usr/local/lib/prosody/modules"))
 
 
 def prosody_binary() -> str | None:
@@ -139,21 +155,25 @@ class ProsodyServer:
     Attributes: `host` ("127.0.0.1"), `starttls_port`, `direct_tls_port`, `notls_port` (the
     STARTTLS port: notls.test shares it), `ca_file`, `log_file`, `data_dir`, `workdir`,
     `config_file`, `captcha_answer`, `captcha_png`, `captcha_file`, `domains`,
-    `registration_domains`, `tls_cases`, `process`.
+    `registration_domains`, `tls_cases`, `invite_domains`, `invites_page`, `process`.
     Methods: `start()`, `stop()` (also a context manager), `user_exists(domain, username)`,
-    `account_file(domain, username)`, `log_text()`, `log_tail()`, `cert_paths(domain)`.
+    `account_file(domain, username)`, `account_invite(domain)`, `log_text()`, `log_tail()`,
+    `cert_paths(domain)`.
 
     The server keeps its state for its whole life: ratelimit.test accepts one registration
     from 127.0.0.1 in all, and names taken stay taken, so tests should use fresh names.
     """
 
     host = "127.0.0.1"
-    domains = (OPEN, FIELDS, CAPTCHA, RATELIMIT, CLOSED, NOTLS, EXPIRED, WRONGHOST, SELFSIGNED)
+    domains = (OPEN, FIELDS, CAPTCHA, RATELIMIT, CLOSED, NOTLS, EXPIRED, WRONGHOST, SELFSIGNED,
+               INVITE, CONTACTINVITE)
     # Hosts whose registration is open (stream feature advertised).
     registration_domains = (OPEN, FIELDS, CAPTCHA, RATELIMIT, NOTLS, EXPIRED, WRONGHOST,
                             SELFSIGNED)
     # Hosts that exist to make certificate checks fail, by the name of the failure.
     tls_cases = ("expired", "wronghost", "selfsigned")
+    # Hosts with XEP-0401 invites (registration there only with an invite's token).
+    invite_domains = (INVITE, CONTACTINVITE)
 
     def __init__(self, workdir: Path | str, *, captcha_answer: str | None = None) -> None:
         self.workdir = Path(workdir)
@@ -172,6 +192,8 @@ class ProsodyServer:
         self.starttls_port, self.direct_tls_port = free_ports(2)
         # notls.test shares the STARTTLS port: mod_tls is disabled for that host alone.
         self.notls_port = self.starttls_port
+        # Whether invite.test's invites come with a landing page (see invites_page_available).
+        self.invites_page = invites_page_available()
         self.process: subprocess.Popen[bytes] | None = None
 
     # -- life cycle -------------------------------------------------------------------------
@@ -269,6 +291,23 @@ class ProsodyServer:
     def user_exists(self, domain: str, username: str) -> bool:
         return self.account_file(domain, username).is_file()
 
+    def account_invite(self, domain: str) -> str:
+        """The token of a new account invite for `domain` (one of `invite_domains`), made the
+        way an admin makes one: `prosodyctl mod_invites generate DOMAIN`. It prints the landing
+        page (`https://…/invite?TOKEN`) or the URI (`xmpp:DOMAIN?register;preauth=TOKEN`)."""
+        prosodyctl = shutil.which("prosodyctl") or "/usr/bin/prosodyctl"
+        result = subprocess.run(
+            [prosodyctl, "--config", str(self.config_file), "mod_invites", "generate", domain],
+            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+            cwd=self.workdir,
+        )
+        lines = result.stdout.strip().splitlines()
+        if result.returncode != 0 or not lines:
+            raise ProsodyError(f"prosodyctl mod_invites generate {domain} failed "
+                               f"({result.returncode}): {result.stdout} {result.stderr}")
+        link = lines[-1].strip()
+        return link.rpartition("preauth=")[2] if "preauth=" in link else link.rpartition("?")[2]
+
     def log_tail(self, lines: int = 40) -> str:
         """Prosody's errors and warnings, and the end of its log and console output."""
         parts = []
@@ -355,6 +394,7 @@ class ProsodyServer:
 
     def _config(self) -> str:
         q = lua_string
+        page_module = ' "invites_page";' if self.invites_page else ""
         return f"""\
 -- Written by tests/servers/prosody.py for one test session.
 run_as_root = true
@@ -434,4 +474,15 @@ VirtualHost "{WRONGHOST}"
 VirtualHost "{SELFSIGNED}"
   {self._ssl(SELFSIGNED)}
   allow_registration = true
+
+VirtualHost "{INVITE}"
+  {self._ssl(INVITE)}
+  modules_enabled = {{ "invites"; "invites_adhoc"; "invites_register";{page_module} }}
+  allow_user_invites = true
+  invites_page_external = true
+  invites_page = {q(INVITE_PAGE)}
+
+VirtualHost "{CONTACTINVITE}"
+  {self._ssl(CONTACTINVITE)}
+  modules_enabled = {{ "invites"; "invites_adhoc"; "invites_register" }}
 """

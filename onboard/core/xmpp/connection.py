@@ -43,6 +43,7 @@ StanzaError.conditions.add("policy-violation")
 
 CONNECT_TIMEOUT = 20.0
 NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+NS_PARS = "urn:xmpp:pars:0"
 
 
 def ssl_context_for(server: ServerAddress) -> ssl.SSLContext:
@@ -261,6 +262,21 @@ class OnboardClient(slixmpp.ClientXMPP):
         reply = await iq.send(timeout=timeout)  # type: ignore[no-untyped-call]
         xml: ET.Element = reply.xml
         return xml
+
+    async def send_preauth_iq(self, token: str, timeout: float) -> None:
+        """Hand the server an invite's token before registering (XEP-0401, XEP-0379's
+        `<preauth xmlns='urn:xmpp:pars:0'/>`). Raises IqError or IqTimeout."""
+        iq = self.Iq()
+        iq["type"] = "set"
+        iq["to"] = self.target.domain
+        ET.SubElement(iq.xml, f"{{{NS_PARS}}}preauth", token=token)
+        # Before a session slixmpp holds back every IQ but its own few kinds: let this one out.
+        self._always_send_everything = True
+        try:
+            reply = iq.send(timeout=timeout)  # type: ignore[no-untyped-call]
+        finally:
+            self._always_send_everything = False
+        await reply
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -22,6 +22,9 @@ from onboard.core import accounts
 from onboard.core.errors import (
     BadRequestError,
     InvalidInputError,
+    InviteRefusedError,
+    InviteRequiredError,
+    InvitesUnavailableError,
     NameTakenError,
     NetworkTimeoutError,
     NotAcceptableError,
@@ -77,6 +80,10 @@ def error_from_iq(error: IqError, *, domain: str, username: str,
         return RateLimitedError(text, etype)
     if condition in ("not-acceptable", "not-allowed", "bad-request") and "captcha" in lowered:
         return NotAcceptableError(text, "captcha")
+    if condition in ("not-acceptable", "not-allowed", "forbidden") and "invit" in lowered:
+        # Prosody's mod_invites_register: "Registration on this server is through invitation
+        # only" (modify/not-acceptable).
+        return InviteRequiredError(domain, web_url, text)
     if condition == "not-acceptable":
         if "password" in lowered and any(w in lowered for w in ("weak", "short", "strong")):
             return NotAcceptableError(text, "weak-password")
@@ -156,21 +163,30 @@ async def request_form(client: OnboardClient, domain: str, timeout: float) -> Re
 
 
 class RegistrationSession:
-    """One connection to a server, held while the user fills in its registration form."""
+    """One connection to a server, held while the user fills in its registration form.
+
+    With `invite_token` (from an invite, see onboard.core.xmpp.invites) the token is handed to
+    the server first (XEP-0401): on an invite-only server that is what allows the sign-up, and
+    with a contact invite the server makes the new account and the inviter contacts.
+    """
 
     def __init__(self, server: ServerAddress, network: Network,
-                 timeout: float = REPLY_TIMEOUT) -> None:
+                 timeout: float = REPLY_TIMEOUT, *, invite_token: str | None = None) -> None:
         self.server = server
         self.network = network
         self.timeout = timeout
+        self.invite_token = invite_token
         self.client: OnboardClient | None = None
         self.form: RegistrationForm | None = None
 
     async def open(self) -> RegistrationForm:
-        """Connect and ask for the form. Raises when the server does not take registrations."""
+        """Connect and ask for the form. Raises when the server does not take registrations,
+        or does not take the invite."""
         self.client = await connect(self.server, self.network, purpose="register",
                                     timeout=self.timeout)
         try:
+            if self.invite_token is not None:
+                await self._hand_in_invite(self.client, self.invite_token)
             form = await request_form(self.client, self.server.domain, self.timeout)
         except BaseException:
             await self.close()
@@ -181,6 +197,24 @@ class RegistrationSession:
         await self._fetch_linked_captcha(form)
         self.form = form
         return form
+
+    async def _hand_in_invite(self, client: OnboardClient, token: str) -> None:
+        """The invite's token, before the form: the server remembers it for this stream."""
+        domain = self.server.domain
+        try:
+            await _race(client, client.send_preauth_iq(token, self.timeout), self.timeout,
+                        "invite")
+        except IqError as error:
+            condition = str(error.condition or "")
+            text = one_line(str(error.text or ""), 300)
+            if condition in ("forbidden", "not-allowed", "not-authorized", "not-acceptable",
+                             "item-not-found"):  # Prosody: cancel/forbidden
+                raise InviteRefusedError(domain, "refused", detail=text) from None
+            if condition in ("service-unavailable", "feature-not-implemented"):
+                raise InvitesUnavailableError(domain, "signup", text) from None
+            raise ServerRefusedError(text or condition, str(error.etype or "")) from None
+        except IqTimeout:
+            raise NetworkTimeoutError("invite", self.timeout) from None
 
     async def _fetch_linked_captcha(self, form: RegistrationForm) -> None:
         """A CAPTCHA shown only by link: fetch the picture through the same route.
