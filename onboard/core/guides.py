@@ -43,6 +43,7 @@ _LINK = re.compile(
     r"|(?P<bare>\b(?:https://|xmpp:)[^\s<>()\[\]\"'`]+)"
 )
 _EXTERNAL = ("https://", "xmpp:")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _TRAILING = ".,;:!?*_"
 _INLINE_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__|`)")
@@ -199,6 +200,32 @@ def read_guide(slug: str, language: str | None = None, *, root: Path | None = No
     """The Markdown text of a guide; in English when `language` does not have it."""
     _code, path = _locate(slug, language, root)
     return _read(path, slug)
+
+
+def guide_target(href: str) -> tuple[str, str] | None:
+    """The guide a relative link points to, as (slug, anchor): `verify.md#when-it-changes`
+    gives ("verify", "when-it-changes"). None for a web address, an absolute path, or anything
+    that is not a `<slug>.md` file (the anchor is "" when there is none)."""
+    target, _hash, anchor = href.strip().partition("#")
+    if not target or _SCHEME.match(target) or target.startswith(("/", "\\")):
+        return None
+    name = target.replace("\\", "/").rsplit("/", 1)[-1]
+    if not name.endswith(SUFFIX):
+        return None
+    slug = name[: -len(SUFFIX)]
+    return (slug, anchor) if _SLUG.fullmatch(slug) else None
+
+
+def guide_links(markdown: str) -> list[str]:
+    """The other guides a guide links to (relative `<slug>.md` links), each slug once, in the
+    order they first appear; code blocks and code spans do not count."""
+    text = _CODE_SPAN.sub(" ", _FENCE.sub("", markdown))
+    found: dict[str, None] = {}
+    for match in _LINK.finditer(text):
+        target = guide_target(match.group("target") or "")
+        if target is not None:
+            found.setdefault(target[0], None)
+    return list(found)
 
 
 def links(markdown: str) -> list[str]:

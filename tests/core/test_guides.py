@@ -22,6 +22,8 @@ from onboard.core.guides import (
     ORDER,
     GuideError,
     find_guide,
+    guide_links,
+    guide_target,
     guides_dir,
     links,
     list_guides,
@@ -270,6 +272,25 @@ def test_links_finds_https_and_xmpp_links_once_in_order() -> None:
         "xmpp:room@example.org?join",
     ]
     assert links("") == []
+
+
+def test_guide_target_names_the_guide_a_relative_link_opens() -> None:
+    assert guide_target("verify.md") == ("verify", "")
+    assert guide_target("./tor.md#bridges") == ("tor", "bridges")
+    assert guide_target("../de/server-gone.md") == ("server-gone", "")
+    for href in ("https://example.org/verify.md", "xmpp:verify.md", "/etc/verify.md", "#top",
+                 "README", "notes.txt", "Verify.md", "", "C:verify.md"):
+        assert guide_target(href) is None, href
+
+
+def test_guide_links_finds_the_other_guides_once_in_order() -> None:
+    text = ("See [Tor](tor.md) and [fingerprints](verify.md#when-it-changes), then [Tor again]"
+            "(./tor.md), [the site](https://example.org/a.md), [top](#top), `[code](code.md)`.\n"
+            "```\n[fenced](fenced.md)\n```\n")
+    assert guide_links(text) == ["tor", "verify"]
+    for language in LANGUAGES:
+        index = read_guide("next-steps", language)
+        assert set(guide_links(index)) == set(ORDER[1:])
 
 
 # --- the wheel --------------------------------------------------------------------------------
