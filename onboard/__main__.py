@@ -14,7 +14,18 @@ from onboard.i18n import _, set_language
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from onboard.cli import fingerprints, hello, probe, register, servers, tor
+    from onboard.cli import (
+        fingerprints,
+        guides,
+        handout,
+        hello,
+        invite,
+        probe,
+        register,
+        servers,
+        threat,
+        tor,
+    )
 
     parser = argparse.ArgumentParser(
         prog="xmpp-onboard",
@@ -37,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     tor.add_parser(commands)
     fingerprints.add_parser(commands)
     hello.add_parser(commands)
+    guides.add_parser(commands)
+    handout.add_parser(commands)
+    invite.add_parser(commands)
+    threat.add_parser(commands)
     return parser
 
 

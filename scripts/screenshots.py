@@ -52,6 +52,12 @@ async def walk(server: Any) -> None:
         await wait(pilot, on(pilot, "WelcomeScreen"), "the welcome screen")
         save(pilot, "welcome")
         await pilot.press("enter")
+        await wait(pilot, on(pilot, "ThreatScreen"), "the threat screen")
+        save(pilot, "threat")
+        await pilot.press("shift+tab", "enter")  # nothing ticked: from the first question
+        await wait(pilot, on(pilot, "ThreatSummaryScreen"), "the summary")
+        save(pilot, "threat-summary")
+        await pilot.press("enter")
         await wait(pilot, on(pilot, "TorScreen"), "the connection screen")
         save(pilot, "connection")
         await pilot.press("enter")  # directly: the screenshots need no Tor

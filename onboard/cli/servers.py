@@ -40,6 +40,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help=_("only servers where an app can create the account"))
     parser.add_argument("--onion", action="store_true",
                         help=_("only servers that also have an onion address (Tor)"))
+    parser.add_argument("--onion-first", action="store_true",
+                        help=_("show servers that also have an onion address first"))
     parser.add_argument("--country", action="append", default=[], metavar="CC",
                         help=_("show servers located in this country first, e.g. DE "
                                "(repeatable)"))
@@ -91,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         _check(args)
         chosen = ProviderFilter(
-            in_band_only=args.in_band, onion_only=args.onion,
+            in_band_only=args.in_band, onion_only=args.onion, prefer_onion=args.onion_first,
             prefer_countries=_countries(args.country, "--country"),
             avoid_countries=_countries(args.avoid_country, "--avoid-country"),
         )

@@ -35,3 +35,18 @@ def country_label(code: str, language: str | None = None) -> str:
     key = code.strip().upper()
     name = country_name(key, language)
     return key if name == key else f"{name} ({key})"
+
+
+def country_code(text: str) -> str | None:
+    """The two-letter code for `text`: a known code in any case ("de"), or a country's name
+    in English or German ("Germany", "deutschland"); None when it is neither."""
+    typed = " ".join(text.split()).casefold()
+    if not typed:
+        return None
+    names = _names()
+    if len(typed) == 2 and typed.upper() in names:
+        return typed.upper()
+    for code, by_language in names.items():
+        if any(name.casefold() == typed for name in by_language.values()):
+            return code
+    return None

@@ -15,6 +15,8 @@ from onboard.core.xmpp.address import ServerAddress
 if TYPE_CHECKING:
     from onboard.core.network import Network
     from onboard.core.omemo.pep import DeviceReport
+    from onboard.core.providers import ProviderFilter
+    from onboard.core.threat import ThreatAnswers
     from onboard.core.xmpp.forms import Answers, RegistrationForm
 
 
@@ -29,6 +31,14 @@ def _direct() -> Network:
 class WizardState:
     language: str = "en"
     mode: str = "create"  # "create" | "existing"
+    # The threat-model step's answers (None: not answered yet). The coordinator turns them
+    # into the defaults below: `tor_mode` and `tor_suggest_bridges` (the connection step
+    # preselects "start Tor with bridges" even before any line is pasted), and
+    # `server_filter` (the server step's filters; None: its usual ones). The steps keep
+    # whatever the user changes there.
+    threat: ThreatAnswers | None = None
+    tor_suggest_bridges: bool = False
+    server_filter: ProviderFilter | None = None
     domain: str = ""
     host: str | None = None
     port: int | None = None

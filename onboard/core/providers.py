@@ -384,7 +384,7 @@ class ProviderFilter:
 
     `avoid_countries` drops every server with a location in one of them, and servers whose
     location is unknown (they might be there). `prefer_countries` sorts servers located in
-    them first.
+    them first; `prefer_onion` sorts servers with an onion address first (before that).
     """
 
     in_band_only: bool = False
@@ -392,6 +392,11 @@ class ProviderFilter:
     prefer_countries: AbstractSet[str] = frozenset()
     onion_only: bool = False
     categories: AbstractSet[str] = OFFERED_CATEGORIES
+    prefer_onion: bool = False
+
+
+# What the server step starts with: servers where the app can create the account.
+NEWCOMER_FILTER = ProviderFilter(in_band_only=True)
 
 
 def _upper(codes: Iterable[str]) -> set[str]:
@@ -413,6 +418,8 @@ def apply_filter(providers: Iterable[Provider],
     ]
     if prefer:
         kept.sort(key=lambda p: not prefer.intersection(p.countries))
+    if f.prefer_onion:
+        kept.sort(key=lambda p: not p.onion)
     return kept
 
 

@@ -43,6 +43,8 @@ from onboard.ui.screens.form import FormScreen, needs_form
 from onboard.ui.screens.friend import FriendScreen
 from onboard.ui.screens.qr_view import QRViewScreen
 from onboard.ui.screens.server import ServerScreen
+from onboard.ui.screens.threat import ThreatScreen
+from onboard.ui.screens.threat_summary import ThreatSummaryScreen
 from onboard.ui.screens.tor import TorScreen
 from onboard.ui.screens.tor_connect import StatusCallback, TorConnectScreen
 from onboard.ui.screens.welcome import WelcomeScreen
@@ -57,12 +59,15 @@ from onboard.ui.service import (
 from onboard.ui.text import N_, translate_bindings
 
 if TYPE_CHECKING:
+    from onboard.core.threat import StepDefaults, ThreatAnswers
     from onboard.core.tor.control import TorSource
 
-Step = Literal["welcome", "existing", "tor", "tor_connect", "server", "account", "connect",
-               "form", "create", "done", "devices", "qr", "friend"]
-STEPS: tuple[Step, ...] = ("welcome", "existing", "tor", "tor_connect", "server", "account",
-                           "connect", "form", "create", "done", "devices", "qr", "friend")
+Step = Literal["welcome", "existing", "threat", "threat_summary", "tor", "tor_connect",
+               "server", "account", "connect", "form", "create", "done", "devices", "qr",
+               "friend"]
+STEPS: tuple[Step, ...] = ("welcome", "existing", "threat", "threat_summary", "tor",
+                           "tor_connect", "server", "account", "connect", "form", "create",
+                           "done", "devices", "qr", "friend")
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,8 @@ class OnboardApp(App[WizardState]):
             self.animation_level = "none"
         # An error to show on the next screen (name taken → account; refused → form).
         self.notice: OnboardError | None = None
+        # What the later steps started with before the threat step's answers changed them.
+        self.before_threat: StepDefaults | None = None
 
     @property
     def providers(self) -> list[Provider]:
@@ -160,6 +167,8 @@ class OnboardApp(App[WizardState]):
         steps: dict[Step, Callable[[], Awaitable[Step | None]]] = {
             "welcome": self._welcome,
             "existing": self._existing,
+            "threat": self._threat,
+            "threat_summary": self._threat_summary,
             "tor": self._tor,
             "tor_connect": self._tor_connect,
             "server": self._server,
@@ -189,7 +198,7 @@ class OnboardApp(App[WizardState]):
         if isinstance(choice, Back):
             return None
         self.state.mode = choice
-        return "tor" if choice == "create" else "existing"
+        return "threat" if choice == "create" else "existing"
 
     async def _existing(self) -> Step | None:
         fetch = functools.partial(self.devices, self.state)
@@ -204,12 +213,45 @@ class OnboardApp(App[WizardState]):
         except (OSError, OnboardError):
             return []  # the folder cannot be read: the address can still be typed
 
+    async def _threat(self) -> Step | None:
+        answers = await self.push_screen_wait(ThreatScreen(self.state))
+        if isinstance(answers, Back):
+            return "welcome"
+        if answers != self.state.threat:
+            # New answers: new defaults. The same answers again keep what the user chose
+            # on the later steps since.
+            self._apply_threat(answers)
+        return "threat_summary"
+
+    def _apply_threat(self, answers: ThreatAnswers) -> None:
+        """The answers' recommendation becomes the later steps' defaults, on top of what
+        they started with (e.g. a --tor given on the command line)."""
+        from onboard.core.providers import NEWCOMER_FILTER
+        from onboard.core.threat import StepDefaults, recommend, step_defaults
+
+        state = self.state
+        if self.before_threat is None:
+            self.before_threat = StepDefaults(state.tor_mode, state.tor_suggest_bridges,
+                                              state.server_filter or NEWCOMER_FILTER)
+        defaults = step_defaults(recommend(answers), self.before_threat)
+        state.threat = answers
+        state.tor_mode = defaults.tor_mode
+        state.tor_suggest_bridges = defaults.tor_bridges
+        state.server_filter = defaults.server_filter
+
+    async def _threat_summary(self) -> Step | None:
+        if self.state.threat is None:
+            return "threat"
+        result = await self.push_screen_wait(ThreatSummaryScreen(self.state))
+        return "threat" if isinstance(result, Back) else "tor"
+
     async def _tor(self) -> Step | None:
         choice = await self.push_screen_wait(TorScreen(self.state, self.tor_options.candidates))
         if isinstance(choice, Back):
-            return "welcome"
+            return "threat_summary"
         self.state.tor_mode = str(choice.mode)
         self.state.tor_bridges = list(choice.bridges)
+        self.state.tor_suggest_bridges = bool(choice.bridges)
         if choice.mode.on:
             return "tor_connect"
         self._set_route(None)

@@ -9,7 +9,7 @@ from importlib import resources
 import pytest
 
 from onboard import i18n
-from onboard.core.countries import country_label, country_name
+from onboard.core.countries import country_code, country_label, country_name
 from onboard.core.providers import bundled
 
 
@@ -41,6 +41,16 @@ def test_unknown_codes_come_back_as_the_code() -> None:
     assert country_name("QQ", "en") == "QQ"
     assert country_name("qq", "de") == "QQ"
     assert country_label("QQ", "en") == "QQ"
+
+
+def test_a_code_or_a_name_gives_the_code() -> None:
+    assert country_code("de") == "DE"
+    assert country_code(" Germany ") == "DE"
+    assert country_code("deutschland") == "DE"
+    assert country_code("Vereinigte  Staaten") == "US"
+    assert country_code("XK") == "XK"
+    for unknown in ("", "QQ", "EU", "Narnia", "D"):
+        assert country_code(unknown) is None
 
 
 def test_an_unknown_language_falls_back_to_english() -> None:

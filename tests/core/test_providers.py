@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from onboard.core.network import DirectNetwork
 from onboard.core.paths import cache_dir
 from onboard.core.providers import (
+    NEWCOMER_FILTER,
     PROVIDERS_URL,
     SORT_KEYS,
     Provider,
@@ -384,6 +385,17 @@ def test_preferred_countries_come_first_in_the_given_order() -> None:
     rest = ordered[len(french):]
     assert [p.domain for p in rest] == sorted(p.domain for p in rest)
     assert len(ordered) == len(providers)
+
+
+def test_onion_addresses_first_keeps_every_server() -> None:
+    providers = sort_providers(bundled(), "domain")
+    ordered = apply_filter(providers, ProviderFilter(prefer_onion=True,
+                                                     prefer_countries={"fr"}))
+    assert len(ordered) == len(providers)
+    assert ordered[0].domain == "openim.nl"  # the one with an onion address, before France
+    assert [p.domain for p in ordered[1:4]] == ["chalec.org", "jabber.fr", "movim.eu"]
+    assert apply_filter(providers, NEWCOMER_FILTER) == apply_filter(
+        providers, ProviderFilter(in_band_only=True))
 
 
 @pytest.mark.parametrize("key", SORT_KEYS)

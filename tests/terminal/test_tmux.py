@@ -73,15 +73,19 @@ def tmux(prosody, onboard_home: Path) -> Iterator[Tmux]:  # type: ignore[no-unty
 def test_register_an_account_in_a_real_terminal(tmux: Tmux, prosody,  # type: ignore[no-untyped-def]
                                                 onboard_home: Path) -> None:
     name = f"tmux{uuid.uuid4().hex[:6]}"
-    tmux.wait_for("Step 1 of 6")
+    tmux.wait_for("Step 1 of 7")
     tmux.keys("Enter")  # Create a new account
-    tmux.wait_for("Step 2 of 6")
+    tmux.wait_for("Step 2 of 7")
+    tmux.keys("BTab", "Enter")  # no special worries: from the first question to Continue
+    tmux.wait_for("What it does not protect")
+    tmux.keys("Enter")
+    tmux.wait_for("Step 3 of 7")
     assert "Tor: off" in tmux.screen()  # the route is always on screen
     tmux.keys("Enter")  # Directly, without Tor (chosen already)
-    tmux.wait_for("Step 3 of 6")
+    tmux.wait_for("Step 4 of 7")
     tmux.type("open.test")
     tmux.keys("Enter")
-    tmux.wait_for("Step 4 of 6")
+    tmux.wait_for("Step 5 of 7")
     tmux.type(name)
     tmux.wait_for(f"Your address will be {name}@open.test")
     tmux.keys("C-g")  # generate a strong password
@@ -89,7 +93,7 @@ def test_register_an_account_in_a_real_terminal(tmux: Tmux, prosody,  # type: ig
     tmux.keys("Enter")
     tmux.wait_for("It works.")
     tmux.keys("Enter")
-    done = tmux.wait_for("Step 6 of 6")
+    done = tmux.wait_for("Step 7 of 7")
     assert f"{name}@open.test" in done
     assert "Logging in with the new account worked" in done
     tmux.keys("q")

@@ -134,10 +134,23 @@ async def first_login_refused(pilot: Pilot[Any], server: Any, gate: Relay, domai
     return lambda: away.rename(account)
 
 
+async def through_threat_step(pilot: Pilot[Any]) -> None:
+    """Take the threat step as it comes: nothing ticked (its defaults), then its summary."""
+    from onboard.ui.screens.threat import ThreatScreen
+    from onboard.ui.screens.threat_summary import ThreatSummaryScreen
+
+    await wait_for_screen(pilot, ThreatScreen)
+    await pilot.press("shift+tab", "enter")  # from the first question to Continue
+    await wait_for_screen(pilot, ThreatSummaryScreen)
+    await pilot.press("enter")
+
+
 async def through_connection_step(pilot: Pilot[Any]) -> None:
-    """Take the connection step as it comes (directly, unless the state says otherwise)."""
+    """Take the threat step and the connection step as they come (directly, unless the state
+    says otherwise)."""
     from onboard.ui.screens.tor import TorScreen
 
+    await through_threat_step(pilot)
     await wait_for_screen(pilot, TorScreen)
     await pilot.press("enter")
 

@@ -94,7 +94,7 @@ async def test_done_k_shows_the_real_devices_ticks_confirm_and_the_qr_code(
         await pilot.press("k")
         screen = await devices_listed(pilot)
         assert network.opened == [(prosody.host, prosody.starttls_port)]
-        assert "Step 6 of 6: Encryption" in str(screen.query_one("#step").render())
+        assert "Step 7 of 7: Encryption" in str(screen.query_one("#step").render())
 
         # The fingerprints shown are the library's own, and nothing is ticked yet.
         assert shown_fingerprints(screen) == {i: d.fingerprint for i, d in made.items()}

@@ -25,7 +25,7 @@ async def test_summary_and_quit() -> None:
         for app_name in ("Conversations", "Monal", "Gajim", "Dino"):
             assert app_name in text
         assert "secret-secret" not in text
-        assert "Step 6 of 6: Done" in str(screen.query_one("#step").render())
+        assert "Step 7 of 7: Done" in str(screen.query_one("#step").render())
         await pilot.press("q")
         await pilot.pause()
     assert app.return_value is app.state

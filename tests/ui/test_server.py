@@ -38,7 +38,7 @@ async def test_explains_federation_and_lists_servers() -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, ServerScreen)
         assert "federation" in text_of(app, "#federation")
-        assert "Step 3 of 6: Server" in str(screen.query_one("#step").render())
+        assert "Step 4 of 7: Server" in str(screen.query_one("#step").render())
         table = screen.query_one("#providers", DataTable)
         assert table.row_count == 2
         assert table.get_row_at(0) == ["chat.example", "in app", "yes", "no", "DE", "A", ""]

@@ -31,6 +31,7 @@ from onboard.core.omemo.errors import AccountLoginFailedError
 from onboard.core.omemo.link import build_link
 from onboard.core.omemo.pep import DeviceReport
 from onboard.core.providers import Provider, bundled
+from onboard.core.threat import ThreatAnswers
 from onboard.core.tor.launch import BootstrapStatus, phase_text
 from onboard.ui.app import OnboardApp, TorOptions
 from onboard.ui.screens import account as account_module
@@ -46,6 +47,8 @@ from onboard.ui.screens.friend import FriendScreen
 from onboard.ui.screens.hello import HelloScreen
 from onboard.ui.screens.qr_view import QRViewScreen
 from onboard.ui.screens.server import ServerScreen
+from onboard.ui.screens.threat import ThreatScreen
+from onboard.ui.screens.threat_summary import ThreatSummaryScreen
 from onboard.ui.screens.tor import TorScreen
 from onboard.ui.screens.tor_connect import TorConnectScreen
 from onboard.ui.screens.welcome import WelcomeScreen
@@ -148,6 +151,34 @@ def test_existing_account_wrong_password(snap_compare: SnapCompare) -> None:
     devices = FixedDevices(login_error=AccountLoginFailedError(OWN_JID))
     assert snap_compare(app_at("existing", WizardState(mode="existing"), devices=devices),
                         terminal_size=SIZE, run_before=on(ExistingAccountScreen, refused))
+
+
+def test_threat_questions(snap_compare: SnapCompare) -> None:
+    assert snap_compare(app_at("threat", WizardState()), terminal_size=SIZE,
+                        run_before=on(ThreatScreen))
+
+
+def test_threat_summary(snap_compare: SnapCompare) -> None:
+    """Police or a state and the network, Tor blocked, in Germany: the most the answers
+    change (its limits are listed whatever the answers)."""
+    answers = ThreatAnswers(concerns=frozenset({"network", "state"}), tor_blocked=True,
+                            country="DE")
+    assert snap_compare(app_at("threat_summary", WizardState(threat=answers)),
+                        terminal_size=SIZE, run_before=on(ThreatSummaryScreen))
+
+
+def test_server_with_the_threat_steps_filters(snap_compare: SnapCompare) -> None:
+    """The filters the threat step chose (state, in Germany): onion addresses first, none in
+    Germany."""
+    from onboard.core.providers import NEWCOMER_FILTER
+    from onboard.core.threat import StepDefaults, recommend, step_defaults
+
+    answers = ThreatAnswers(concerns=frozenset({"state"}), country="DE")
+    defaults = step_defaults(recommend(answers), StepDefaults())
+    assert defaults.server_filter != NEWCOMER_FILTER
+    state = WizardState(threat=answers, server_filter=defaults.server_filter)
+    app = test_app(state, start="server", providers=bundled(), size=SIZE)
+    assert snap_compare(app, terminal_size=SIZE, run_before=on(ServerScreen))
 
 
 def test_connection(snap_compare: SnapCompare) -> None:

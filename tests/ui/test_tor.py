@@ -15,6 +15,7 @@ from onboard.ui.app import TorOptions
 from onboard.ui.screens.account import AccountScreen
 from onboard.ui.screens.done import DoneScreen
 from onboard.ui.screens.server import ServerScreen
+from onboard.ui.screens.threat import ThreatScreen
 from onboard.ui.screens.tor import TorScreen
 from onboard.ui.screens.tor_connect import TorConnectScreen
 from onboard.ui.screens.welcome import WelcomeScreen
@@ -63,7 +64,7 @@ async def test_directly_is_the_default_and_tor_off_is_shown() -> None:
     app = test_app(start="tor", providers=[])
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, TorScreen)
-        assert "Step 2 of 6: Connection" in step_text(app)
+        assert "Step 3 of 7: Connection" in step_text(app)
         assert "Tor: off" in step_text(app)
         assert screen.chosen() == "off"
         assert "sends nothing without it" in screen_text(app)
@@ -73,6 +74,8 @@ async def test_directly_is_the_default_and_tor_off_is_shown() -> None:
         assert app.state.network.name == "direct"
         await pilot.press("escape")
         await wait_for_screen(pilot, TorScreen)
+        await pilot.press("escape")  # the threat step's questions (not answered yet)
+        await wait_for_screen(pilot, ThreatScreen)
         await pilot.press("escape")
         await wait_for_screen(pilot, WelcomeScreen)
 

@@ -28,7 +28,7 @@ async def test_explains_and_offers_both_paths() -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, WelcomeScreen)
         text = screen_text(app)
-        assert "Step 1 of 6: Welcome" in str(screen.query_one("#step").render())
+        assert "Step 1 of 7: Welcome" in str(screen.query_one("#step").render())
         assert "XMPP" in text and "private file" in text
         assert app.focused is not None and app.focused.id == "create"
         labels = [str(b.label) for b in screen.query(Button)]
@@ -118,18 +118,18 @@ async def test_language_switch_changes_every_visible_text(monkeypatch: pytest.Mo
         await pilot.pause()
         assert current_language() == "de"
         assert str(screen.query_one("#create", Button).label) == "CREATE A NEW ACCOUNT"
-        assert "STEP 1 OF 6: WELCOME" in str(screen.query_one("#step").render())
+        assert "STEP 1 OF 7: WELCOME" in str(screen.query_one("#step").render())
         assert "XMPP IS AN OPEN CHAT NETWORK" in screen_text(app)
         shown = {b.binding.description for b in screen.active_bindings.values()
                  if b.binding.show}
-        assert shown == {"QUIT"}
+        assert shown == {"QUIT", "GUIDE"}
         # Later screens are built in the new language too.
         await pilot.press("shift+tab", "shift+tab", "enter")
         await through_connection_step(pilot)
         server = await wait_for_screen(pilot, ServerScreen)
-        assert "STEP 3 OF 6: SERVER" in str(server.query_one("#step").render())
+        assert "STEP 4 OF 7: SERVER" in str(server.query_one("#step").render())
         assert {b.binding.description for b in server.active_bindings.values()
-                if b.binding.show} == {"BACK"}
+                if b.binding.show} == {"BACK", "GUIDE"}
 
 
 @pytest.mark.skipif(not GERMAN_CATALOG, reason="the German catalog is not there yet")
@@ -140,7 +140,7 @@ async def test_german_footer_and_step_indicator() -> None:
         await pilot.press("tab", "tab", "right", "enter")
         await pilot.pause()
         step = str(app.screen.query_one("#step").render())
-        assert "Step 1 of 6" not in step
+        assert "Step 1 of 7" not in step
         descriptions = [b.binding.description for b in app.screen.active_bindings.values()
                         if b.binding.show]
         assert "Quit" not in descriptions

@@ -116,7 +116,7 @@ async def test_widgets_size_themselves() -> None:
 
 
 def test_step_indicator_text() -> None:
-    assert StepIndicator(3, "Server").text == "Step 3 of 6: Server"
+    assert StepIndicator(3, "Server").text == "Step 3 of 7: Server"
     assert StepIndicator(0, "I already have an account").text == "I already have an account"
 
 
@@ -126,6 +126,6 @@ async def test_step_indicator_keeps_the_route_at_the_right_edge() -> None:
         async with OneWidget(indicator).run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             line = str(indicator.render())
-            assert line.startswith("●●●○○○  Step 3 of 6: Server")
+            assert line.startswith("●●●○○○○  Step 3 of 7: Server")
             assert line.endswith(route)
             assert len(line) == indicator.content_size.width == 78

@@ -1,4 +1,4 @@
-"""Step 3: the name part of the address and the password."""
+"""Step 5: the name part of the address and the password."""
 
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ class AccountScreen(WizardScreen[str]):
     must be typed twice.
     """
 
-    STEP = 4
+    STEP = 5
     STEP_TITLE = N_("Your address and password")
+    GUIDE = "safe-device"
     CSS_PATH = "account.tcss"
     AUTO_FOCUS = "#username"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -1,10 +1,12 @@
-"""What every step screen shares: step indicator, scrolling body, footer, Esc = Back."""
+"""What every step screen shares: step indicator, scrolling body, footer, Esc = Back, F1 (or ?)
+the guide for the step."""
 
 from __future__ import annotations
 
 from typing import ClassVar, Generic, TypeVar
 
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
@@ -12,6 +14,7 @@ from textual.widgets import Footer, Input, TextArea
 
 from onboard.core.flow import WizardState
 from onboard.ui.results import BACK, Back
+from onboard.ui.screens.guide import GuideScreen
 from onboard.ui.text import N_, translate_bindings
 from onboard.ui.widgets.step_indicator import StepIndicator
 
@@ -22,14 +25,19 @@ class WizardScreen(Screen[R | Back], Generic[R]):
     """A step of the wizard. Dismisses with its result, or with BACK.
 
     Subclasses set STEP (0 for a screen outside the numbered steps) and STEP_TITLE (a message
-    id marked with N_), and yield their content from `compose_body`.
+    id marked with N_), GUIDE (the guide F1 opens: a guide's slug, see guides/), and yield
+    their content from `compose_body`.
     """
 
     STEP: ClassVar[int] = 0
     STEP_TITLE: ClassVar[str] = ""
+    GUIDE: ClassVar[str] = "next-steps"
     BODY_SCROLLS: ClassVar[bool] = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", N_("Back"), id="back"),
+        # F1 works whatever has focus; ? only when it is not typed into a text field.
+        Binding("f1", "guide", N_("Guide"), id="guide", key_display="F1", priority=True),
+        Binding("question_mark", "guide_key", N_("Guide"), id="guide-key", show=False),
     ]
 
     def __init__(self, state: WizardState) -> None:
@@ -66,13 +74,41 @@ class WizardScreen(Screen[R | Back], Generic[R]):
     def action_back(self) -> None:
         self.dismiss(BACK)
 
+    # --- the guide -----------------------------------------------------------------------------
+
+    def typing(self) -> bool:
+        """A text field has focus: a printable key is meant for it."""
+        return isinstance(self.focused, Input | TextArea)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "guide_key":
+            return not self.typing()
+        return True
+
+    def action_guide(self) -> None:
+        """Show this step's guide over it; Esc there comes back to the step as it was."""
+        self.app.push_screen(GuideScreen(self.GUIDE, self.state.language))
+
+    def action_guide_key(self) -> None:
+        if not self.typing():  # also for a screen whose check_action lets every action through
+            self.action_guide()
+
+    def dismiss(self, result: R | Back | None = None) -> AwaitComplete:
+        """Dismiss with `result`, closing first what is shown over this step (the guide, a
+        dialog): a step that ends by itself (a connection made, a form fetched) must not leave
+        it over the step that follows."""
+        while self in self.app.screen_stack and self.app.screen is not self:
+            self.app.pop_screen()
+        return super().dismiss(result)
+
 
 class EncryptionScreen(WizardScreen[R]):
     """A screen of the encryption step: the last numbered step after creating an account; on
     the existing-account path, which skips the numbered steps, its title alone."""
 
-    STEP = 6
+    STEP = 7
     STEP_TITLE = N_("Encryption")
+    GUIDE = "verify"
 
     def step_number(self) -> int:
         return self.STEP if self.state.mode == "create" else 0

@@ -1,4 +1,4 @@
-"""Step 4a: connect to the server and fetch its sign-up form (Esc cancels)."""
+"""Step 6a: connect to the server and fetch its sign-up form (Esc cancels)."""
 
 from __future__ import annotations
 
@@ -37,8 +37,9 @@ class ConnectingScreen(WizardScreen[RegistrationForm | GoTo]):
     closes it when this screen is dismissed with anything but a form.
     """
 
-    STEP = 5
+    STEP = 6
     STEP_TITLE = N_("Connecting")
+    GUIDE = "safe-device"
     CSS_PATH = "connecting.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+o", "open_web", N_("Open sign-up page"), id="open-web"),

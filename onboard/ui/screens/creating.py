@@ -1,4 +1,4 @@
-"""Step 4c: send the answers, then log in once with the new account to check it works."""
+"""Step 6c: send the answers, then log in once with the new account to check it works."""
 
 from __future__ import annotations
 
@@ -48,8 +48,9 @@ class CreatingScreen(WizardScreen[Outcome]):
     here with buttons. Back is disabled while a request is under way.
     """
 
-    STEP = 5
+    STEP = 6
     STEP_TITLE = N_("Creating your account")
+    GUIDE = "safe-device"
     CSS_PATH = "creating.tcss"
 
     class AccountCreated(Message):

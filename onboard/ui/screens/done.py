@@ -1,4 +1,4 @@
-"""Step 6: the new address, where it is saved, what to do next, and the way on to the
+"""Step 7: the new address, where it is saved, what to do next, and the way on to the
 encryption keys (k)."""
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ class DoneScreen(WizardScreen[GoTo | None]):
     """Dismisses with None when the user quits (q, Esc or the button), or with GoTo.DEVICES
     to check the account's encryption keys (k or the button)."""
 
-    STEP = 6
+    STEP = 7
     STEP_TITLE = N_("Done")
+    GUIDE = "next-steps"
     CSS_PATH = "done.tcss"
     AUTO_FOCUS = "#quit"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -51,6 +51,7 @@ class ExistingAccountScreen(WizardScreen[str]):
 
     STEP = 0
     STEP_TITLE = N_("I already have an account")
+    GUIDE = "verify"
     CSS_PATH = "existing.tcss"
 
     class LoggedIn(Message):

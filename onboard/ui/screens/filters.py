@@ -16,7 +16,8 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Static
 
 from onboard.core.countries import country_name
 from onboard.core.providers import Provider, ProviderFilter
-from onboard.i18n import _
+from onboard.i18n import _, current_language
+from onboard.ui.screens.guide import GuideScreen
 from onboard.ui.text import N_, translate_bindings
 
 # A country's choice cycles through these when Space or Enter is pressed on its row.
@@ -37,9 +38,12 @@ class FiltersScreen(ModalScreen[ProviderFilter | None]):
     """Dismisses with the new filter, or None when cancelled (Esc)."""
 
     CSS_PATH = "filters.tcss"
+    GUIDE: ClassVar[str] = "server-gone"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", N_("Cancel"), id="filters-cancel"),
         Binding("ctrl+s", "apply", N_("Apply"), id="filters-apply"),
+        Binding("f1", "guide", N_("Guide"), id="filters-guide", key_display="F1", priority=True),
+        Binding("question_mark", "guide", N_("Guide"), id="filters-guide-key", show=False),
     ]
 
     def __init__(self, current: ProviderFilter, providers: Sequence[Provider]) -> None:
@@ -60,6 +64,8 @@ class FiltersScreen(ModalScreen[ProviderFilter | None]):
                            self.current.in_band_only, id="in-band", compact=True)
             yield Checkbox(_("Only servers with an onion address (for Tor)"),
                            self.current.onion_only, id="onion", compact=True)
+            yield Checkbox(_("Servers with an onion address first"),
+                           self.current.prefer_onion, id="onion-first", compact=True)
             yield Checkbox(_("Only category A (B is good too)"),
                            set(self.current.categories) == {"A"}, id="category-a",
                            compact=True)
@@ -107,6 +113,7 @@ class FiltersScreen(ModalScreen[ProviderFilter | None]):
         return ProviderFilter(
             in_band_only=ticked("#in-band"),
             onion_only=ticked("#onion"),
+            prefer_onion=ticked("#onion-first"),
             categories=frozenset({"A"}) if ticked("#category-a") else frozenset({"A", "B"}),
             prefer_countries=frozenset(c for c, v in self.choices.items() if v == "prefer"),
             avoid_countries=frozenset(c for c, v in self.choices.items() if v == "avoid"),
@@ -119,3 +126,7 @@ class FiltersScreen(ModalScreen[ProviderFilter | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_guide(self) -> None:
+        """The guide for choosing servers, over the dialog (nothing here is typed)."""
+        self.app.push_screen(GuideScreen(self.GUIDE, current_language()))

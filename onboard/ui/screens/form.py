@@ -1,4 +1,4 @@
-"""Step 4b: the server's own questions (extra fields, CAPTCHA), when it has any.
+"""Step 6b: the server's own questions (extra fields, CAPTCHA), when it has any.
 
 Every XEP-0004 field type is shown with a matching widget; hidden fields are not shown (the core
 sends them back unchanged). Text from the server is shown as plain text, never as markup.
@@ -65,8 +65,9 @@ class FormScreen(WizardScreen[Answers]):
     Boolean answers are ["1"] or ["0"]; empty optional answers are left out.
     """
 
-    STEP = 5
+    STEP = 6
     STEP_TITLE = N_("The server's questions")
+    GUIDE = "safe-device"
     CSS_PATH = "form.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+o", "open_captcha", N_("Open CAPTCHA in browser"), id="open-captcha"),

@@ -1,4 +1,4 @@
-"""Step 2: the server, typed in or chosen with facts from the list of public servers."""
+"""Step 4: the server, typed in or chosen with facts from the list of public servers."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from onboard.core.countries import country_name
 from onboard.core.flow import WizardState
 from onboard.core.probe import ProbeCache, ProbeResult, probe, probe_many
 from onboard.core.providers import (
+    NEWCOMER_FILTER,
     SORT_KEYS,
     Provider,
     ProviderFilter,
@@ -81,8 +82,9 @@ def sort_label(key: str) -> str:
 class ServerScreen(WizardScreen[str]):
     """Dismisses with the chosen domain (also stored in `state.domain`), or BACK."""
 
-    STEP = 3
+    STEP = 4
     STEP_TITLE = N_("Server")
+    GUIDE = "server-gone"
     CSS_PATH = "server.tcss"
     BODY_SCROLLS = False
     AUTO_FOCUS = "#domain"
@@ -110,7 +112,8 @@ class ServerScreen(WizardScreen[str]):
         self.probe_cache = probe_cache if probe_cache is not None else ProbeCache()
         self.refresh_providers = refresh
         self.rng = rng
-        self.filter = ProviderFilter(in_band_only=True)
+        # The threat step may have chosen the filters to start with.
+        self.filter = state.server_filter or NEWCOMER_FILTER
         self.sort_key = SORT_KEYS[0]
         self.shown: list[Provider] = []
         self.picked: str | None = None
@@ -213,6 +216,8 @@ class ServerScreen(WizardScreen[str]):
             parts.append(_("in-app sign-up only"))
         if self.filter.onion_only:
             parts.append(_("with onion address"))
+        elif self.filter.prefer_onion:
+            parts.append(_("onion addresses first"))
         if set(self.filter.categories) == {"A"}:
             parts.append(_("category A only"))
         if self.filter.prefer_countries:

@@ -36,8 +36,9 @@ class TorChoice:
 class TorScreen(WizardScreen[TorChoice]):
     """Dismisses with the chosen route (not yet connected), or BACK."""
 
-    STEP = 2
+    STEP = 3
     STEP_TITLE = N_("Connection")
+    GUIDE = "tor"
     CSS_PATH = "tor.tcss"
 
     def __init__(self, state: WizardState,
@@ -66,7 +67,7 @@ class TorScreen(WizardScreen[TorChoice]):
         mode = self.state.tor_mode
         if mode.startswith("socks5://"):
             return "socks"
-        if mode == "launch" and self.state.tor_bridges:
+        if mode == "launch" and (self.state.tor_bridges or self.state.tor_suggest_bridges):
             return "bridges"
         return mode if mode in CHOICES else "off"
 

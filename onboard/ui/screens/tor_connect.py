@@ -33,8 +33,9 @@ SLOW_AFTER = 15.0
 class TorConnectScreen(WizardScreen["TorRoute | GoTo"]):
     """Dismisses with a working route, a `GoTo` chosen after an error (RETRY), or BACK."""
 
-    STEP = 2
+    STEP = 3
     STEP_TITLE = N_("Connecting to Tor")
+    GUIDE = "tor"
     CSS_PATH = "tor_connect.tcss"
 
     class Progressed(Message):

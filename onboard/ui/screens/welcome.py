@@ -25,6 +25,7 @@ class WelcomeScreen(WizardScreen[WelcomeChoice]):
 
     STEP = 1
     STEP_TITLE = N_("Welcome")
+    GUIDE = "next-steps"
     CSS_PATH = "welcome.tcss"
     AUTO_FOCUS = "#create"
     BINDINGS: ClassVar[list[BindingType]] = [

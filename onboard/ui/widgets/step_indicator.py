@@ -1,4 +1,4 @@
-"""The one-line header of every step: progress dots and "Step 3 of 6: Server"."""
+"""The one-line header of every step: progress dots and "Step 4 of 7: Server"."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from textual.widget import Widget
 from onboard.i18n import _
 from onboard.ui.text import tr
 
-TOTAL_STEPS = 6
+TOTAL_STEPS = 7
 
 
 class StepIndicator(Widget):
