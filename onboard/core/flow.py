@@ -64,6 +64,14 @@ class WizardState:
     own_devices: DeviceReport | None = None
     own_ticked: set[int] | None = None
     friend_text: str = ""
+    # Helper mode, chosen on the welcome screen: someone helps a friend set up. The helper's
+    # own address (checked; "" when not given) becomes the friend's first contact; the items
+    # of the session checklist ticked by hand are kept here (keys of onboard.core.checklist).
+    # `connection_chosen`: the connection step was taken (directly or through Tor).
+    helper_mode: bool = False
+    helper_jid: str = ""
+    helper_ticked: set[str] = field(default_factory=set)
+    connection_chosen: bool = False
 
     def onion_address(self) -> str | None:
         """The onion address the connection will use (Tor on, the server has one, and no

@@ -41,6 +41,8 @@ from onboard.ui.screens.done import DoneScreen
 from onboard.ui.screens.existing import ExistingAccountScreen
 from onboard.ui.screens.form import FormScreen, needs_form
 from onboard.ui.screens.friend import FriendScreen
+from onboard.ui.screens.handout import HandoutScreen
+from onboard.ui.screens.invite import InviteScreen
 from onboard.ui.screens.qr_view import QRViewScreen
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.threat import ThreatScreen
@@ -51,9 +53,11 @@ from onboard.ui.screens.welcome import WelcomeScreen
 from onboard.ui.service import (
     DevicesFetcher,
     HelloSender,
+    InviteMaker,
     LiveRegistration,
     RegistrationService,
     fetch_devices,
+    make_invite,
     send_hello,
 )
 from onboard.ui.text import N_, translate_bindings
@@ -64,10 +68,10 @@ if TYPE_CHECKING:
 
 Step = Literal["welcome", "existing", "threat", "threat_summary", "tor", "tor_connect",
                "server", "account", "connect", "form", "create", "done", "devices", "qr",
-               "friend"]
+               "friend", "invite", "handout"]
 STEPS: tuple[Step, ...] = ("welcome", "existing", "threat", "threat_summary", "tor",
                            "tor_connect", "server", "account", "connect", "form", "create",
-                           "done", "devices", "qr", "friend")
+                           "done", "devices", "qr", "friend", "invite", "handout")
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class OnboardApp(App[WizardState]):
         service: RegistrationService,
         devices: DevicesFetcher = fetch_devices,
         hello: HelloSender = send_hello,
+        invite: InviteMaker = make_invite,
         providers: Sequence[Provider] | None = None,
         providers_url: str = PROVIDERS_URL,
         providers_ca_file: Path | None = None,
@@ -113,6 +118,7 @@ class OnboardApp(App[WizardState]):
         self.service = service
         self.devices = devices
         self.hello = hello
+        self.invite = invite
         self._providers = list(providers) if providers is not None else None
         self.providers_note: str | None = None
         self.providers_url = providers_url
@@ -180,6 +186,8 @@ class OnboardApp(App[WizardState]):
             "devices": self._devices,
             "qr": self._qr,
             "friend": self._friend,
+            "invite": self._invite,
+            "handout": self._handout,
         }
         step: Step | None = self.start
         try:
@@ -250,6 +258,7 @@ class OnboardApp(App[WizardState]):
         if isinstance(choice, Back):
             return "threat_summary"
         self.state.tor_mode = str(choice.mode)
+        self.state.connection_chosen = True
         self.state.tor_bridges = list(choice.bridges)
         self.state.tor_suggest_bridges = bool(choice.bridges)
         if choice.mode.on:
@@ -359,7 +368,22 @@ class OnboardApp(App[WizardState]):
             self.state.own_devices = None
             self.state.own_ticked = None
             return "devices"
+        if result is GoTo.INVITE:
+            return "invite"
+        if result is GoTo.HANDOUT:
+            return "handout"
         return None
+
+    # --- after Done: an invite for a friend, the handout to print ------------------------------
+
+    async def _invite(self) -> Step | None:
+        make = functools.partial(self.invite, self.state)
+        await self.push_screen_wait(InviteScreen(self.state, make))
+        return "done"
+
+    async def _handout(self) -> Step | None:
+        await self.push_screen_wait(HandoutScreen(self.state))
+        return "done"
 
     # --- the encryption step: own devices, their QR code, a friend's devices -------------------
 
@@ -396,6 +420,7 @@ def make_app(
     service: RegistrationService | None = None,
     devices: DevicesFetcher | None = None,
     hello: HelloSender | None = None,
+    invite: InviteMaker | None = None,
     providers: Sequence[Provider] | None = None,
     providers_url: str = PROVIDERS_URL,
     providers_ca_file: Path | None = None,
@@ -413,6 +438,8 @@ def make_app(
     devices: what reads OMEMO devices (logged in with the state's account); the live reader
         by default, fixed reports for screenshots.
     hello: what sends the encrypted test message; the live sender by default.
+    invite: what has the account's server make an invite (Done, i); the live one by default,
+        a fixed invite for screenshots.
     providers: the server list to offer; the cached or bundled list by default.
     providers_url, providers_ca_file: where the server step's "update" downloads the list
         from (https only), and a CA to trust for it (a private mirror, or tests).
@@ -427,6 +454,7 @@ def make_app(
         service=service if service is not None else LiveRegistration(),
         devices=devices if devices is not None else fetch_devices,
         hello=hello if hello is not None else send_hello,
+        invite=invite if invite is not None else make_invite,
         providers=providers,
         providers_url=providers_url,
         providers_ca_file=providers_ca_file,

@@ -28,6 +28,8 @@ class GoTo(enum.Enum):
     DEVICES = "devices"  # the account's encryption keys (OMEMO devices)
     QR = "qr"  # the fingerprint link of the confirmed own devices, as a QR code
     FRIEND = "friend"  # compare a friend's encryption keys
+    INVITE = "invite"  # have the server make an invite for a friend (XEP-0401)
+    HANDOUT = "handout"  # write the printable page for the friend
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The coordinator's links to the core: the registration engine, the OMEMO device reader and
-the encrypted test message.
+"""The coordinator's links to the core: the registration engine, the OMEMO device reader, the
+encrypted test message and invites.
 
 `LiveRegistration` owns at most one `RegistrationSession` (one connection, one form, one
 single-use CAPTCHA) at a time. Screens never hold the session: they get bound methods of this
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from onboard.core.omemo.hello import HelloResult
     from onboard.core.omemo.pep import DeviceReport
     from onboard.core.xmpp.forms import Answers, RegistrationForm
+    from onboard.core.xmpp.invites import Invite
     from onboard.core.xmpp.registration import RegisteredAccount, RegistrationSession
 
 
@@ -115,3 +116,20 @@ async def send_hello(state: WizardState, to_jid: str, text: str, keep_device: bo
     return await hello.send_hello(state.jid, state.password, to_jid, state.server(),
                                   state.network, text=text, keep_device=keep_device,
                                   progress=progress)
+
+
+class InviteMaker(Protocol):
+    def __call__(self, state: WizardState) -> Awaitable[Invite]:
+        """Log in with the state's account and have its server make an invite (XEP-0401)."""
+        ...
+
+
+async def make_invite(state: WizardState) -> Invite:
+    """The live `InviteMaker`: one login with `state.jid` and `state.password` through
+    `state.network` (so over Tor when Tor is on), each step bounded by the core's time-out."""
+    from onboard.core.logs import silence_libraries
+    from onboard.core.xmpp import invites
+
+    silence_libraries()
+    return await invites.create_invite(state.jid, state.password, state.server(), state.network,
+                                       timeout=invites.INVITE_TIMEOUT)

@@ -18,6 +18,9 @@ from textual.dom import DOMNode
 
 from onboard.i18n import _
 
+# The languages the assistant speaks, each one's name in itself: not translated.
+LANGUAGES = (("en", "English"), ("de", "Deutsch"))
+
 
 def N_(message: str) -> str:
     """Mark `message` for translation; it is translated later, when shown, by `tr()`."""
@@ -58,6 +61,9 @@ def deferred_texts() -> dict[str, str]:
         "Other guides": _("Other guides"),
         "Links as QR codes": _("Links as QR codes"),
         "Previous guide": _("Previous guide"),
+        "Checklist": _("Checklist"),
+        "Invite": _("Invite"),
+        "Handout": _("Handout"),
         # step titles
         "Welcome": _("Welcome"),
         "Your situation": _("Your situation"),
@@ -72,6 +78,8 @@ def deferred_texts() -> dict[str, str]:
         "Creating your account": _("Creating your account"),
         "Done": _("Done"),
         "Encryption": _("Encryption"),
+        "Session checklist": _("Session checklist"),
+        "Invite a friend": _("Invite a friend"),
     }
 
 

@@ -1,11 +1,13 @@
 """Canned forms for tests that only show a form (Prosody cannot send every kind), a fixed
 credentials path for screens started with a prefilled state, the one stand-in service left
-(see FakeRegistration for what it still stands in for, and why), and fixed OMEMO devices for
-snapshots (a real device's keys are random; the Pilot tests use real ones)."""
+(see FakeRegistration for what it still stands in for, and why), and fixed OMEMO devices and a
+fixed invite for snapshots (a real device's keys and a real invite's token are random; the Pilot
+tests use real ones)."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +25,7 @@ from onboard.core.xmpp.forms import (
     MediaUri,
     RegistrationForm,
 )
+from onboard.core.xmpp.invites import Invite, parse_invite
 from onboard.core.xmpp.registration import RegisteredAccount
 
 FIXED_CREDENTIALS = Path("/home/alice/.local/share/xmpp-onboard/accounts/alice@example.org.json")
@@ -207,3 +210,29 @@ class FixedHello:
             skipped=(hello.SkippedDevice(to_jid, FRIEND_DEVICES[1].device_id,
                                          hello.OMEMO2_ONLY),),
             delivered=True, removed=True, seconds=1.2)
+
+
+# --- a fixed invite, for snapshots ---------------------------------------------------------------
+
+INVITE_TOKEN = "x7Qm2KpV9wZtR4sLbN8cHd3F"
+
+
+def fixed_invite(*, landing_page: bool = True) -> Invite:
+    """What Prosody's mod_invites makes for alice@example.org (with mod_invites_page: the
+    landing page), with a fixed token and expiry."""
+    uri = f"xmpp:{OWN_JID}?roster;preauth={INVITE_TOKEN};ibr=y"
+    landing = f"https://example.org/invite?{INVITE_TOKEN}" if landing_page else None
+    return Invite(uri, landing, dt.datetime(2026, 12, 4, 18, 30, tzinfo=dt.UTC), INVITE_TOKEN,
+                  parse_invite(uri))
+
+
+class FixedInvite:
+    """An `InviteMaker` that returns a fixed invite at once."""
+
+    def __init__(self, invite: Invite | None = None) -> None:
+        self.invite = invite or fixed_invite()
+        self.made: list[str] = []
+
+    async def __call__(self, state: WizardState) -> Invite:
+        self.made.append(state.jid)
+        return self.invite

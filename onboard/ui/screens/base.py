@@ -1,5 +1,5 @@
 """What every step screen shares: step indicator, scrolling body, footer, Esc = Back, F1 (or ?)
-the guide for the step."""
+the guide for the step, and in helper mode h the session checklist."""
 
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ class WizardScreen(Screen[R | Back], Generic[R]):
         # F1 works whatever has focus; ? only when it is not typed into a text field.
         Binding("f1", "guide", N_("Guide"), id="guide", key_display="F1", priority=True),
         Binding("question_mark", "guide_key", N_("Guide"), id="guide-key", show=False),
+        # Helper mode only (hidden otherwise), and not while typing into a text field.
+        Binding("h", "checklist", N_("Checklist"), id="checklist"),
     ]
 
     def __init__(self, state: WizardState) -> None:
@@ -81,8 +83,13 @@ class WizardScreen(Screen[R | Back], Generic[R]):
         return isinstance(self.focused, Input | TextArea)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Subclasses that decide about their own actions end with this one's answer."""
         if action == "guide_key":
             return not self.typing()
+        if action == "checklist":
+            if not self.state.helper_mode:
+                return False
+            return None if self.typing() else True
         return True
 
     def action_guide(self) -> None:
@@ -92,6 +99,16 @@ class WizardScreen(Screen[R | Back], Generic[R]):
     def action_guide_key(self) -> None:
         if not self.typing():  # also for a screen whose check_action lets every action through
             self.action_guide()
+
+    # --- helper mode: the session checklist ----------------------------------------------------
+
+    def action_checklist(self) -> None:
+        """Show the session checklist over this step; Esc there comes back to it as it was."""
+        if not self.state.helper_mode or self.typing():
+            return
+        from onboard.ui.screens.checklist import ChecklistScreen  # it is a WizardScreen too
+
+        self.app.push_screen(ChecklistScreen(self.state))
 
     def dismiss(self, result: R | Back | None = None) -> AwaitComplete:
         """Dismiss with `result`, closing first what is shown over this step (the guide, a

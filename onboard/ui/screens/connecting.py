@@ -130,7 +130,7 @@ class ConnectingScreen(WizardScreen[RegistrationForm | GoTo]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_web":
             return web_url_of(self.error) is not None
-        return True
+        return super().check_action(action, parameters)
 
     def action_open_web(self) -> None:
         url = web_url_of(self.error)

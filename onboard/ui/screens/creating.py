@@ -228,7 +228,7 @@ class CreatingScreen(WizardScreen[Outcome]):
             if self.state.jid:
                 return False  # the account exists: there is no going back
             return None if self.busy else True
-        return True
+        return super().check_action(action, parameters)
 
     def action_back(self) -> None:
         if self.busy or self.state.jid:

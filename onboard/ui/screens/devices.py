@@ -288,7 +288,7 @@ class DevicesScreen(EncryptionScreen[GoTo]):
             return not self.busy and self.report is not None and bool(self.report.devices)
         if action in ("friend", "check_again"):
             return not self.busy
-        return True
+        return super().check_action(action, parameters)
 
     def action_back(self) -> None:
         self.workers.cancel_group(self, "devices")

@@ -270,7 +270,7 @@ class FormScreen(WizardScreen[Answers]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_captcha":
             return bool(self.captcha_urls)
-        return True
+        return super().check_action(action, parameters)
 
     def action_open_captcha(self) -> None:
         if self.captcha_urls:

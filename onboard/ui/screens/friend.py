@@ -329,7 +329,7 @@ class FriendScreen(EncryptionScreen[None]):
             if isinstance(self.focused, Input):
                 return False  # the letter is typed into the field
             return not self.busy and self.report is not None and bool(self.report.devices)
-        return True
+        return super().check_action(action, parameters)
 
     def action_back(self) -> None:
         if self.busy:

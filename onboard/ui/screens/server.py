@@ -358,7 +358,7 @@ class ServerScreen(WizardScreen[str]):
                 return False
             if isinstance(self.focused, Input):
                 return False  # the letters are typed into the field
-        return True
+        return super().check_action(action, parameters)
 
     def _set_filter(self, **changes: object) -> None:
         self.filter = dataclasses.replace(self.filter, **changes)  # type: ignore[arg-type]
