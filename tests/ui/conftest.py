@@ -33,6 +33,15 @@ def english() -> Iterator[None]:
 
 
 @pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's home folder, where the handout goes by default: a tmp folder."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("HOME", str(folder))
+    return folder
+
+
+@pytest.fixture
 def silent_server() -> Iterator[Relay]:
     """A real socket on 127.0.0.1 that accepts connections and never answers."""
     with Relay() as server:

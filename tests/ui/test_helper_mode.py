@@ -47,15 +47,6 @@ SnapCompare = Callable[..., bool]
 HELPER = "helper@example.net"
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The user's home folder, where the handout goes by default: a tmp folder."""
-    folder = tmp_path / "home"
-    folder.mkdir()
-    monkeypatch.setenv("HOME", str(folder))
-    return folder
-
-
 def shown(app: OnboardApp) -> set[str]:
     """The keys of the bindings the footer shows."""
     return {b.binding.key for b in app.screen.active_bindings.values()

@@ -1,10 +1,11 @@
 """The same screens in German, as a German-speaking friend meets them: the threat-model step,
-the guide viewer, the encryption step and the test message (see test_snapshots.py for the
-English ones and how they are made deterministic)."""
+the guide viewer, the encryption step, the test message and helper mode (see test_snapshots.py
+and test_helper_mode.py for the English ones and how they are made deterministic)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,16 +16,20 @@ from onboard.core.flow import WizardState
 from onboard.core.omemo import verified
 from onboard.core.threat import ThreatAnswers
 from onboard.i18n import set_language
+from onboard.ui.screens.checklist import ChecklistScreen
 from onboard.ui.screens.devices import DevicesScreen
+from onboard.ui.screens.done import DoneScreen
 from onboard.ui.screens.friend import FriendScreen
+from onboard.ui.screens.handout import HandoutScreen
 from onboard.ui.screens.hello import HelloScreen
 from onboard.ui.screens.threat import ThreatScreen
 from onboard.ui.screens.threat_summary import ThreatSummaryScreen
 from onboard.ui.screens.tor import TorScreen
 from onboard.ui.screens.welcome import WelcomeScreen
 from tests.ui.fakes import FRIEND_JID, OWN_DEVICES, OWN_JID, FixedDevices, FixedHello
-from tests.ui.helpers import SIZE, wait_for_screen, wait_until
+from tests.ui.helpers import SIZE, test_app, wait_for_screen, wait_until
 from tests.ui.test_guide import open_guide, tor_app
+from tests.ui.test_helper_mode import helper_done_state
 from tests.ui.test_snapshots import SnapCompare, account_state, app_at, on
 
 
@@ -88,3 +93,22 @@ def test_hello_sent_de(snap_compare: SnapCompare) -> None:
 
     app = app_at("friend", account_state(), devices=FixedDevices(), hello=FixedHello())
     assert snap_compare(app, terminal_size=SIZE, run_before=on(FriendScreen, sent))
+
+
+def test_done_helper_mode_de(snap_compare: SnapCompare) -> None:
+    assert snap_compare(test_app(helper_done_state(), start="done"), terminal_size=SIZE,
+                        run_before=on(DoneScreen))
+
+
+def test_checklist_de(snap_compare: SnapCompare) -> None:
+    async def checklist(pilot: Pilot[Any]) -> None:
+        await pilot.press("h")
+        await wait_for_screen(pilot, ChecklistScreen)
+
+    assert snap_compare(test_app(helper_done_state(), start="done"), terminal_size=SIZE,
+                        run_before=on(DoneScreen, checklist))
+
+
+def test_handout_de(snap_compare: SnapCompare, home: Path) -> None:
+    assert snap_compare(test_app(helper_done_state(), start="handout"), terminal_size=SIZE,
+                        run_before=on(HandoutScreen))
