@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from onboard.cli.io import Terminal, read_password, report_error
+from onboard.cli.io import (
+    Terminal,
+    ask_account_password,
+    read_password,
+    report_error,
+    saved_account,
+)
 from onboard.cli.register import add_connection_options
 from onboard.cli.tor import add_tor_options
 from onboard.core.errors import InvalidInputError, OnboardError
@@ -119,12 +125,12 @@ def run(args: argparse.Namespace) -> int:
         target, link = _target_and_link(args, account)
         wanted = _parse_verify(args.verify)
         password = read_password(args.password_stdin, args.password_file)
-        saved = _saved_account(account)
+        saved = saved_account(account)
         if password is None and saved is not None:
             password = saved.password
         if password is None:
             terminal = Terminal()
-            password = _ask_password(terminal, account)
+            password = ask_account_password(terminal, account)
         state = _state(args, account, saved)
         report = asyncio.run(_fetch(args, state, account, password, target))
         outcome = _settle(report, link, wanted)
@@ -180,34 +186,6 @@ def _parse_verify(values: list[str]) -> set[int] | None:
                 _("--verify takes a device number or “all”, not “{text}”.").format(
                     text=text[:40]))
     return None if every else ids
-
-
-def _saved_account(account: str) -> SavedAccount | None:
-    """The credentials saved for `account` when it was created here (a confirmed one first)."""
-    from onboard.core.accounts import list_saved
-    from onboard.core.omemo.jid import bare_jid
-
-    try:
-        everything = list_saved()
-    except OSError:  # the data folder cannot be read: as if nothing were saved
-        return None
-    found = []
-    for saved in everything:
-        try:
-            if bare_jid(saved.jid) == account:
-                found.append(saved)
-        except InvalidInputError:
-            continue
-    return next((s for s in found if s.status == "created"), found[0] if found else None)
-
-
-def _ask_password(terminal: Terminal, account: str) -> str:
-    hint = _("No password for {jid}: no credentials of it are saved here. Give the password "
-             "with --password-stdin or --password-file.").format(jid=account)
-    password = terminal.ask_secret(_("Password of {jid}: ").format(jid=account), hint)
-    if not password:
-        raise InvalidInputError(_("No password was typed."))
-    return password
 
 
 def _state(args: argparse.Namespace, account: str, saved: SavedAccount | None) -> WizardState:

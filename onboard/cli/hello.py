@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from onboard.cli.io import Terminal, emit_json, read_password, report_error
+from onboard.cli.io import (
+    Terminal,
+    ask_account_password,
+    emit_json,
+    read_password,
+    report_error,
+    saved_account,
+)
 from onboard.cli.register import add_connection_options
 from onboard.cli.tor import add_tor_options
 from onboard.core.errors import InvalidInputError, OnboardError
@@ -92,12 +99,12 @@ def run(args: argparse.Namespace) -> int:
         account = bare_jid(args.account)
         recipient = bare_jid(args.jid)
         password = read_password(args.password_stdin, args.password_file)
-        saved = _saved_account(account)
+        saved = saved_account(account)
         if password is None and saved is not None:
             password = saved.password
         if password is None:
             terminal = Terminal()
-            password = _ask_password(terminal, account)
+            password = ask_account_password(terminal, account)
         server = _server(args, account, saved)
         result = asyncio.run(_hello(args, server, account, password, recipient))
     except OnboardError as error:
@@ -114,30 +121,6 @@ def run(args: argparse.Namespace) -> int:
 
         print("\n".join(describe(result)))
     return EXIT_DEVICE_LEFT if result.removal_error is not None else 0
-
-
-def _saved_account(account: str) -> SavedAccount | None:
-    """The credentials saved for `account` when it was created here (a confirmed one first)."""
-    from onboard.core.accounts import list_saved
-    from onboard.core.omemo.jid import bare_jid
-
-    found = []
-    for saved in list_saved():
-        try:
-            if bare_jid(saved.jid) == account:
-                found.append(saved)
-        except InvalidInputError:
-            continue
-    return next((s for s in found if s.status == "created"), found[0] if found else None)
-
-
-def _ask_password(terminal: Terminal, account: str) -> str:
-    hint = _("No password for {jid}: no credentials of it are saved here. Give the password "
-             "with --password-stdin or --password-file.").format(jid=account)
-    password = terminal.ask_secret(_("Password of {jid}: ").format(jid=account), hint)
-    if not password:
-        raise InvalidInputError(_("No password was typed."))
-    return password
 
 
 def _server(args: argparse.Namespace, account: str,

@@ -64,7 +64,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from onboard.cli.fingerprints import _ask_password, _saved_account, _state
+    from onboard.cli.fingerprints import _state
+    from onboard.cli.io import ask_account_password, saved_account
 
     if args.json and args.qr:
         args.usage_error(_("--qr draws codes, --json prints the invite for a script: use one or "
@@ -77,12 +78,12 @@ def run(args: argparse.Namespace) -> int:
 
         account = bare_jid(args.account)
         password = read_password(args.password_stdin, args.password_file)
-        saved = _saved_account(account)
+        saved = saved_account(account)
         if password is None and saved is not None:
             password = saved.password
         if password is None:
             terminal = Terminal()
-            password = _ask_password(terminal, account)
+            password = ask_account_password(terminal, account)
         state = _state(args, account, saved)
         invite = asyncio.run(_create(args, state, account, password))
     except OnboardError as error:

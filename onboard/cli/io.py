@@ -7,10 +7,13 @@ import getpass
 import json
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from onboard.core.errors import InvalidInputError, OnboardError
 from onboard.i18n import _
+
+if TYPE_CHECKING:
+    from onboard.core.accounts import SavedAccount
 
 
 class Terminal:
@@ -94,3 +97,32 @@ def report_error(error: OnboardError, as_json: bool) -> int:
         sys.stderr.write(_("Scan this with a phone to open the sign-up page:") + "\n")
         sys.stderr.write(to_ansi(qr_matrix(web_url)) + "\n")
     return error.exit_code
+
+
+def saved_account(account: str) -> SavedAccount | None:
+    """The credentials saved for `account` when it was created here (a confirmed one first)."""
+    from onboard.core.accounts import list_saved
+    from onboard.core.omemo.jid import bare_jid
+
+    try:
+        everything = list_saved()
+    except OSError:  # the data folder cannot be read: as if nothing were saved
+        return None
+    found = []
+    for saved in everything:
+        try:
+            if bare_jid(saved.jid) == account:
+                found.append(saved)
+        except InvalidInputError:
+            continue
+    return next((s for s in found if s.status == "created"), found[0] if found else None)
+
+
+def ask_account_password(terminal: Terminal, account: str) -> str:
+    """The password of `account`, typed on the terminal (hidden), when none was given."""
+    hint = _("No password for {jid}: no credentials of it are saved here. Give the password "
+             "with --password-stdin or --password-file.").format(jid=account)
+    password = terminal.ask_secret(_("Password of {jid}: ").format(jid=account), hint)
+    if not password:
+        raise InvalidInputError(_("No password was typed."))
+    return password
