@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from onboard.cli.io import (
     Terminal,
     ask_account_password,
+    connection_state,
     read_password,
     report_error,
     saved_account,
@@ -22,7 +23,6 @@ from onboard.core.errors import InvalidInputError, OnboardError
 from onboard.i18n import _
 
 if TYPE_CHECKING:
-    from onboard.core.accounts import SavedAccount
     from onboard.core.flow import WizardState
     from onboard.core.omemo.fingerprint import Device
     from onboard.core.omemo.pep import DeviceReport
@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         if password is None:
             terminal = Terminal()
             password = ask_account_password(terminal, account)
-        state = _state(args, account, saved)
+        state = connection_state(args, account, saved)
         report = asyncio.run(_fetch(args, state, account, password, target))
         outcome = _settle(report, link, wanted)
     except OnboardError as error:
@@ -186,21 +186,6 @@ def _parse_verify(values: list[str]) -> set[int] | None:
                 _("--verify takes a device number or “all”, not “{text}”.").format(
                     text=text[:40]))
     return None if every else ids
-
-
-def _state(args: argparse.Namespace, account: str, saved: SavedAccount | None) -> WizardState:
-    """Where to connect: the options, else where the saved account was created, else DNS."""
-    from onboard.core.flow import WizardState
-
-    host, port, direct_tls = args.host, args.port, args.direct_tls
-    if host is None and port is None and saved is not None and saved.host:
-        host, port, direct_tls = saved.host, saved.port, direct_tls or saved.direct_tls
-    if port is not None and not 0 < port < 65536:
-        raise InvalidInputError(_("The port must be between 1 and 65535."))
-    if args.ca_file is not None and not args.ca_file.is_file():
-        raise InvalidInputError(_("The CA file {path} does not exist.").format(path=args.ca_file))
-    return WizardState(domain=account.partition("@")[2], host=host, port=port,
-                       direct_tls=direct_tls, ca_file=args.ca_file)
 
 
 # --- the work ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from onboard.cli.io import (
     Terminal,
     ask_account_password,
+    connection_state,
     emit_json,
     read_password,
     report_error,
@@ -22,7 +23,6 @@ from onboard.core.errors import InvalidInputError, OnboardError
 from onboard.i18n import _
 
 if TYPE_CHECKING:
-    from onboard.core.accounts import SavedAccount
     from onboard.core.omemo.hello import HelloResult
     from onboard.core.xmpp.address import ServerAddress
 
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         if password is None:
             terminal = Terminal()
             password = ask_account_password(terminal, account)
-        server = _server(args, account, saved)
+        server = connection_state(args, account, saved).server()
         result = asyncio.run(_hello(args, server, account, password, recipient))
     except OnboardError as error:
         return report_error(error, args.json)
@@ -121,21 +121,6 @@ def run(args: argparse.Namespace) -> int:
 
         print("\n".join(describe(result)))
     return EXIT_DEVICE_LEFT if result.removal_error is not None else 0
-
-
-def _server(args: argparse.Namespace, account: str,
-            saved: SavedAccount | None) -> ServerAddress:
-    """Where to connect: the options, else where the saved account was created, else DNS."""
-    from onboard.core.xmpp.address import ServerAddress
-
-    host, port, direct_tls = args.host, args.port, args.direct_tls
-    if host is None and port is None and saved is not None and saved.host:
-        host, port, direct_tls = saved.host, saved.port, direct_tls or saved.direct_tls
-    if port is not None and not 0 < port < 65536:
-        raise InvalidInputError(_("The port must be between 1 and 65535."))
-    if args.ca_file is not None and not args.ca_file.is_file():
-        raise InvalidInputError(_("The CA file {path} does not exist.").format(path=args.ca_file))
-    return ServerAddress(account.partition("@")[2], host, port, direct_tls, args.ca_file)
 
 
 async def _hello(args: argparse.Namespace, server: ServerAddress, account: str, password: str,

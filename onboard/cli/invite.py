@@ -64,8 +64,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from onboard.cli.fingerprints import _state
-    from onboard.cli.io import ask_account_password, saved_account
+    from onboard.cli.io import ask_account_password, connection_state, saved_account
 
     if args.json and args.qr:
         args.usage_error(_("--qr draws codes, --json prints the invite for a script: use one or "
@@ -84,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         if password is None:
             terminal = Terminal()
             password = ask_account_password(terminal, account)
-        state = _state(args, account, saved)
+        state = connection_state(args, account, saved)
         invite = asyncio.run(_create(args, state, account, password))
     except OnboardError as error:
         return report_error(error, args.json)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import getpass
 import json
@@ -14,6 +15,7 @@ from onboard.i18n import _
 
 if TYPE_CHECKING:
     from onboard.core.accounts import SavedAccount
+    from onboard.core.flow import WizardState
 
 
 class Terminal:
@@ -126,3 +128,19 @@ def ask_account_password(terminal: Terminal, account: str) -> str:
     if not password:
         raise InvalidInputError(_("No password was typed."))
     return password
+
+
+def connection_state(args: argparse.Namespace, account: str,
+                     saved: SavedAccount | None) -> WizardState:
+    """Where to connect: the options, else where the saved account was created, else DNS."""
+    from onboard.core.flow import WizardState
+
+    host, port, direct_tls = args.host, args.port, args.direct_tls
+    if host is None and port is None and saved is not None and saved.host:
+        host, port, direct_tls = saved.host, saved.port, direct_tls or saved.direct_tls
+    if port is not None and not 0 < port < 65536:
+        raise InvalidInputError(_("The port must be between 1 and 65535."))
+    if args.ca_file is not None and not args.ca_file.is_file():
+        raise InvalidInputError(_("The CA file {path} does not exist.").format(path=args.ca_file))
+    return WizardState(domain=account.partition("@")[2], host=host, port=port,
+                       direct_tls=direct_tls, ca_file=args.ca_file)
