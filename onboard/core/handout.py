@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from onboard.core.errors import OnboardError
+from onboard.core.paths import make_private_dirs
 from onboard.i18n import SUPPORTED, _, current_language, ngettext, set_language
 
 # Characters left as they are in the address part of an xmpp: URI (as in omemo/link.py).
@@ -608,21 +609,6 @@ def _guide_list(data: HandoutData) -> str:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _make_private_parents(folder: Path) -> None:
-    """Create `folder` and whichever of its parents are missing, each 0700."""
-    missing: list[Path] = []
-    current = folder
-    while not current.exists():
-        missing.append(current)
-        if current.parent == current:
-            break
-        current = current.parent
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(path, 0o700)
-            os.chmod(path, 0o700)  # the umask may have taken bits away; make sure of it
-
-
 def write_handout(data: HandoutData, path: Path | str, language: str | None = None, *,
                   overwrite: bool = False) -> Path:
     """Write the page to `path` (mode 0600, atomically) and return where it is.
@@ -633,7 +619,7 @@ def write_handout(data: HandoutData, path: Path | str, language: str | None = No
     target = Path(path).expanduser().absolute()
     content = render_html(data, language).encode("utf-8")
     try:
-        _make_private_parents(target.parent)
+        make_private_dirs(target.parent)
         if not overwrite and (target.exists() or target.is_symlink()):
             raise HandoutExistsError(target)
         if overwrite:

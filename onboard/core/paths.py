@@ -5,6 +5,7 @@ The single seam tests point elsewhere: set XMPP_ONBOARD_HOME to put everything u
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -22,8 +23,28 @@ def _base(kind: str) -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
+def make_private_dirs(folder: Path) -> None:
+    """Create `folder` and whichever of its parents are missing, each 0700.
+
+    `mkdir(parents=True)` would make the parents with the umask's mode (0777 under umask 0),
+    and a parent another user can write to lets them swap the folder below it. The XDG base
+    directory spec asks for 0700 too.
+    """
+    missing: list[Path] = []
+    current = folder
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path, 0o700)
+            os.chmod(path, 0o700)  # the umask may have taken bits away; make sure of it
+
+
 def _private_dir(path: Path) -> Path:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(path)
     os.chmod(path, 0o700)
     return path
 

@@ -88,3 +88,23 @@ def test_an_unusable_data_folder_is_a_storage_error(tmp_path: Path,
                                             domain="example.org"))
     assert "a-file" in caught.value.message
     assert caught.value.exit_code == 12
+
+
+def test_missing_parent_folders_are_made_private_whatever_the_umask(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parent made with the umask's mode (0777 under umask 0) would let another user swap
+    the data folder below it."""
+    home = tmp_path / "not" / "there" / "yet"
+    os.chmod(tmp_path, 0o755)
+    monkeypatch.setenv("XMPP_ONBOARD_HOME", str(home))
+    old_umask = os.umask(0)
+    try:
+        accounts.save(accounts.SavedAccount(jid="f@example.org", password="x",
+                                            domain="example.org"))
+    finally:
+        os.umask(old_umask)
+    made = [tmp_path / "not", tmp_path / "not" / "there", home, home / "data",
+            home / "data" / "accounts"]
+    assert {str(p): stat.S_IMODE(p.stat().st_mode) for p in made} == {
+        str(p): 0o700 for p in made}
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755  # an existing parent is left alone
