@@ -12,8 +12,9 @@ MAX_SERVER_TEXT = 2000
 
 
 def inert(text: str | None, limit: int = MAX_SERVER_TEXT) -> str:
-    """Return `text` without control or format characters (newlines and tabs kept), capped."""
-    if not text:
+    """Return `text` without control or format characters (newlines and tabs kept), capped at
+    `limit` characters (an ellipsis ends a cut text; a limit below 1 leaves nothing)."""
+    if not text or limit < 1:
         return ""
     kept = []
     for char in text:

@@ -13,13 +13,17 @@ from onboard.i18n import _
 _FORBIDDEN_IN_LOCALPART = set("\"&'/:<>@")
 _ALLOWED_LETTER_DIGIT = {"Ll", "Lu", "Lo", "Lm", "Lt", "Mn", "Mc", "Nd"}
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_DOMAIN_END = re.compile(r"[.\s]+\Z")
+_IDNA_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+_MAX_LOCALPART_BYTES = 1023
 # Letters and digits that cannot be mistaken for each other when read aloud or copied by hand.
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 def normalize_username(raw: str) -> str:
-    """The localpart as the server will store it: NFC and lower case (UsernameCaseMapped)."""
-    return unicodedata.normalize("NFC", raw.strip()).lower()
+    """The localpart as the server will store it: lower case, then NFC (UsernameCaseMapped,
+    RFC 8265 §3.4.2: in that order, since lowering can decompose, e.g. "J̌" into j + caron)."""
+    return unicodedata.normalize("NFC", raw.strip().lower())
 
 
 def username_problem(raw: str) -> str | None:
@@ -27,7 +31,9 @@ def username_problem(raw: str) -> str | None:
     name = normalize_username(raw)
     if not name:
         return _("Enter a name for your address.")
-    if len(name.encode("utf-8")) > 1023:
+    # surrogatepass: a lone surrogate (a command-line argument that is not UTF-8) is named
+    # below as a character that is not allowed, instead of failing to encode here.
+    if len(name.encode("utf-8", "surrogatepass")) > _MAX_LOCALPART_BYTES:
         return _("The name is too long.")
     for char in name:
         if char.isspace():
@@ -45,12 +51,18 @@ def username_problem(raw: str) -> str | None:
 
 def domain_problem(raw: str) -> str | None:
     """Why `raw` is not a usable server name, or None."""
-    domain = raw.strip().lower().rstrip(".")
+    domain = normalize_domain(raw)
     if not domain:
         return _("Enter a server name, for example “example.org”.")
     if "@" in domain or "/" in domain or ":" in domain:
         return _("Enter only the server name, for example “example.org”: no “name@” before it and "
                  "no “:port” after it.")
+    if any(char.isspace() for char in domain):
+        return _("A server name cannot contain spaces.")
+    # IDNA maps some invisible characters (zero-width space, soft hyphen) to nothing: such a
+    # name would pass the check below, yet look like another server's name.
+    if any(unicodedata.category(char).startswith("C") for char in domain):
+        return _("The server name contains an invisible character.")
     try:
         ascii_domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
@@ -64,7 +76,14 @@ def domain_problem(raw: str) -> str | None:
 
 
 def normalize_domain(raw: str) -> str:
-    return raw.strip().lower().rstrip(".")
+    """Lower case, without surrounding space or the final dots (also "example.org. ."), and
+    the ideographic and full-width full stops as dots (RFC 7622 §3.2, as IDNA reads them).
+
+    NFKC first, as IDNA's mapping does: a name typed in full-width letters ("ｅｘａｍｐｌｅ.org")
+    is the same server as its plain spelling and must give the same address.
+    """
+    folded = unicodedata.normalize("NFKC", raw).strip().lower()
+    return _DOMAIN_END.sub("", folded.translate(_IDNA_DOTS))
 
 
 def generate_password(groups: int = 5, size: int = 4) -> str:
@@ -77,10 +96,16 @@ def generate_password(groups: int = 5, size: int = 4) -> str:
 
 
 def suggest_usernames(taken: str, count: int = 3) -> list[str]:
-    """Variants of a taken name. Servers cannot be asked whether a name is free before trying."""
+    """Variants of a taken name. Servers cannot be asked whether a name is free before trying.
+
+    For a valid `taken` name the suggestions are valid names too (a name of the longest size is
+    shortened to make room for the number); `count` is at most 900.
+    """
     import secrets
 
     base = normalize_username(taken) or "user"
+    while len(base.encode("utf-8", "surrogatepass")) > _MAX_LOCALPART_BYTES - 3:
+        base = base[:-1]
     suggestions: list[str] = []
     while len(suggestions) < count:
         candidate = f"{base}{secrets.randbelow(900) + 100}"

@@ -5,6 +5,7 @@ import pytest
 from onboard.core.validation import (
     domain_problem,
     generate_password,
+    normalize_domain,
     normalize_username,
     password_strength,
     suggest_usernames,
@@ -56,3 +57,8 @@ def test_suggestions_differ_from_the_taken_name() -> None:
     suggestions = suggest_usernames("Alice")
     assert len(suggestions) == 3 and len(set(suggestions)) == 3
     assert all(s.startswith("alice") and s != "alice" for s in suggestions)
+
+
+def test_a_full_width_server_name_is_the_same_server() -> None:
+    assert normalize_domain("ｅｘａｍｐｌｅ．ＯＲＧ") == "example.org"
+    assert domain_problem("ｅｘａｍｐｌｅ．ｏｒｇ") is None

@@ -102,7 +102,9 @@ def _check_port(address: str, number: int) -> None:
     if port is None or port == "":
         raise BridgeLineError(number, _("the address {address} has no port; it should look "
                                         "like 192.0.2.1:443.").format(address=address))
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    # isdigit() alone also passes "²" (which int() refuses) and other scripts' digits (which
+    # tor refuses): only ASCII digits make a port.
+    if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise BridgeLineError(number, _("the port in {address} is not a number from 1 to "
                                         "65535.").format(address=address))
 
@@ -206,8 +208,8 @@ def _parse_line(raw: str, number: int, path: str | None) -> BridgeLine:
 def parse_bridges(text: str, *, path: str | None = None) -> list[BridgeLine]:
     """One BridgeLine per line that is not blank and not a # comment.
 
-    Raises BridgeLineError(line number, why) for the first line that cannot work. `path`
-    replaces the search path for transport programs (tests).
+    Raises BridgeLineError(line number, why) for the first line that cannot work, and nothing
+    else. `path` replaces the search path for transport programs (tests).
     """
     bridges: list[BridgeLine] = []
     for number, raw in enumerate(text.splitlines(), start=1):

@@ -156,13 +156,17 @@ class RegistrationForm:
 
 
 def safe_web_url(url: str | None) -> str | None:
-    """Only https links are offered to open: never http:, javascript:, file: or others."""
+    """Only https links are offered to open: never http:, javascript:, file: or others.
+
+    Links with a space or an invisible character are refused too: C1 controls (CSI) reach the
+    terminal when the link is shown, bidi overrides make it read as another address.
+    """
     if not url:
         return None
     url = url.strip()
     if not url.lower().startswith("https://") or len(url) > 2000:
         return None
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
         return None
     return url
 
@@ -171,6 +175,13 @@ def _text(element: ET.Element | None, limit: int = 2000) -> str:
     if element is None:
         return ""
     return inert("".join(element.itertext()), limit)
+
+
+def _values(element: ET.Element, kind: str) -> list[str]:
+    """A field's values. A hidden field's go back to the server exactly as they came; all others
+    are shown (a fixed field's values are its text) or prefilled, so they are made inert."""
+    raw = [(v.text or "") for v in element.findall(f"{{{NS_DATA}}}value")][:MAX_OPTIONS]
+    return raw if kind == "hidden" else [inert(value) for value in raw]
 
 
 def _parse_field(element: ET.Element) -> FormField:
@@ -193,7 +204,7 @@ def _parse_field(element: ET.Element) -> FormField:
         label=one_line(element.get("label"), 300),
         desc=_text(element.find(f"{{{NS_DATA}}}desc"), 1000),
         required=element.find(f"{{{NS_DATA}}}required") is not None,
-        values=[(v.text or "") for v in element.findall(f"{{{NS_DATA}}}value")][:MAX_OPTIONS],
+        values=_values(element, kind),
         options=options,
         media=media,
     )
@@ -227,7 +238,11 @@ def _dedupe(fields: list[FormField]) -> list[FormField]:
 
 
 def parse_registration(domain: str, reply: ET.Element) -> RegistrationForm:
-    """Turn the server's reply (the whole `<iq/>`, or just its `<query/>`) into a form."""
+    """Turn the server's reply (the whole `<iq/>`, or just its `<query/>`) into a form.
+
+    Raises ProtocolError (only) when the reply has no registration query or a form with more
+    than MAX_FIELDS fields; anything else malformed is skipped or read leniently.
+    """
     query = reply if reply.tag == f"{{{NS_REGISTER}}}query" else reply.find(
         f"{{{NS_REGISTER}}}query"
     )
@@ -266,11 +281,12 @@ def parse_registration(domain: str, reply: ET.Element) -> RegistrationForm:
         element = query.find(f"{{{NS_REGISTER}}}{name}")
         if element is None:
             continue
+        shown = inert(element.text)  # prefilled in the form, e.g. the registered name
         legacy.append(FormField(
             var=name,
             type="text-private" if name == "password" else "text-single",
             required=True,
-            values=[element.text] if element.text else [],
+            values=[shown] if shown else [],
         ))
     if legacy:
         return RegistrationForm(domain, "legacy", instructions=instructions, fields=legacy,

@@ -241,15 +241,17 @@ def _https_url(text: str) -> str | None:
 
 
 def _datetime(text: str) -> dt.datetime | None:
+    """The moment `text` names, in UTC; None for anything else, including a moment that UTC
+    cannot express (`0001-01-01T00:00:00+01:00` is in year 0 there)."""
     if not text or len(text) > 40:
         return None
     try:
         value = dt.datetime.fromisoformat(text)
-    except ValueError:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
 
 
 # --- talking to the server ---------------------------------------------------------------------
