@@ -399,8 +399,16 @@ class ProtocolError(OnboardError):
 
 
 class LoginFailedError(OnboardError):
+    """The server refused the login. `sasl_condition` is its SASL failure ("not-authorized":
+    no account with this password; "" when unknown), for telling that apart from a disabled
+    account or a temporary failure."""
+
     condition = "login-failed"
     exit_code = 10
+
+    def __init__(self, detail: str | None = None, *, sasl_condition: str = "") -> None:
+        super().__init__(detail)
+        self.sasl_condition = sasl_condition
 
     @property
     def message(self) -> str:

@@ -16,15 +16,23 @@ import asyncio
 import contextlib
 import datetime as dt
 import ssl
+import typing
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import slixmpp
+from slixmpp.exceptions import IqError, IqTimeout
+from slixmpp.features.feature_starttls.stanza import Failure as StartTlsFailure
+from slixmpp.jid import JID
 from slixmpp.plugins.xep_0077.stanza import Register
 from slixmpp.stanza import Error as StanzaError
 from slixmpp.stanza import Iq
 from slixmpp.stanza.stream_features import StreamFeatures
-from slixmpp.xmlstream import register_stanza_plugin
+from slixmpp.xmlstream import StanzaBase, register_stanza_plugin
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
+from slixmpp.xmlstream.matcher.idsender import MatchIDSender
 
 from onboard.core.errors import (
     LoginFailedError,
@@ -105,8 +113,13 @@ class OnboardClient(slixmpp.ClientXMPP):
         self.enable_plaintext = False
         self.connected_endpoint: Endpoint | None = None
         self._upgrading_to_tls = False
+        self._starttls_asked = False
         self.stream_features: set[str] = set()
         self.sasl_mechanisms: list[str] = []
+        # The SASL mechanism a login succeeded with, e.g. SCRAM-SHA-1-PLUS (channel binding).
+        self.sasl_mechanism_used = ""
+        # The server's SASL failure: the first one that is not "not-authorized" wins.
+        self.sasl_failure = ""
         self.failure: asyncio.Future[OnboardError] = asyncio.get_running_loop().create_future()
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         register_stanza_plugin(StreamFeatures, _RegisterFeature)
@@ -114,8 +127,12 @@ class OnboardClient(slixmpp.ClientXMPP):
         self.add_event_handler("ssl_invalid_chain", self._on_invalid_chain)
         self.add_event_handler("disconnected", self._on_disconnected)
         self.add_event_handler("stream_error", self._on_stream_error)
+        self.add_event_handler("failed_auth", self._on_auth_refused)
         self.add_event_handler("failed_all_auth", self._on_failed_auth)
         self.add_event_handler("session_start", self._on_session_start)
+        self.add_event_handler("auth_success", self._on_auth_success)
+        self.register_handler(Callback("STARTTLS refused", MatchXPath(StartTlsFailure.tag_name()),
+                                       self._on_starttls_refused))
 
     # --- outcome -------------------------------------------------------------------------------
 
@@ -130,7 +147,33 @@ class OnboardClient(slixmpp.ClientXMPP):
     def _on_disconnected(self, reason: Any) -> None:
         if self._upgrading_to_tls:
             return  # start_tls() reports what went wrong, more precisely
+        if self._starttls_asked and not self.is_encrypted():
+            # Hanging up on <starttls/> leaves only the clear: never fall back to it.
+            self.fail(TlsError(self.target.domain, "handshake",
+                               "the server closed the connection instead of starting TLS"))
+            return
         self.fail(NetworkError(str(reason) if reason else "the server closed the connection"))
+
+    def _on_auth_success(self, _success: Any) -> None:
+        mechanism = getattr(self.plugin["feature_mechanisms"], "mech", None)
+        self.sasl_mechanism_used = str(getattr(mechanism, "name", "") or "")
+
+    def _on_starttls_refused(self, _failure: Any) -> None:
+        self.fail(TlsError(self.target.domain, "handshake", "the server refused STARTTLS"))
+
+    def init_parser(self) -> None:
+        super().init_parser()
+        self.parser = _ReportingParser(self._on_malformed_xml)
+
+    def _on_malformed_xml(self, error: ET.ParseError) -> None:
+        # slixmpp would answer with a stream error and wait up to 2 s for the server to close,
+        # then report a mere disconnect.
+        self.fail(ProtocolError(f"the server sent malformed XML: {error}"))
+
+    def data_received(self, data: bytes | str) -> None:
+        if self.failure.done():
+            return  # nothing the server sends after a failure is read
+        super().data_received(data)
 
     async def start_tls(self) -> bool:
         """STARTTLS, reporting a certificate problem as such (slixmpp's own version lets the
@@ -162,8 +205,12 @@ class OnboardClient(slixmpp.ClientXMPP):
     def _on_stream_error(self, error: Any) -> None:
         self.fail(NetworkError(f"stream error: {error['condition']} {error['text']}"))
 
+    def _on_auth_refused(self, failure: Any) -> None:
+        if self.sasl_failure in ("", "not-authorized"):
+            self.sasl_failure = str(failure["condition"] or "")
+
     def _on_failed_auth(self, _event: Any) -> None:
-        self.fail(LoginFailedError())
+        self.fail(LoginFailedError(sasl_condition=self.sasl_failure))
 
     def _on_session_start(self, _event: Any) -> None:
         if self.purpose == "login" and not self.ready.done():
@@ -232,6 +279,7 @@ class OnboardClient(slixmpp.ClientXMPP):
             if "starttls" not in names:
                 self.fail(NoTlsError(self.target.domain))
                 return True
+            self._starttls_asked = True
             return await super()._handle_stream_features(features)
         self.stream_features = names
         self.sasl_mechanisms = [
@@ -259,7 +307,7 @@ class OnboardClient(slixmpp.ClientXMPP):
         register = iq["register"]
         for child in list(query):
             register.xml.append(child)
-        reply = await iq.send(timeout=timeout)  # type: ignore[no-untyped-call]
+        reply = await self._ask_server(iq, timeout)
         xml: ET.Element = reply.xml
         return xml
 
@@ -270,13 +318,40 @@ class OnboardClient(slixmpp.ClientXMPP):
         iq["type"] = "set"
         iq["to"] = self.target.domain
         ET.SubElement(iq.xml, f"{{{NS_PARS}}}preauth", token=token)
-        # Before a session slixmpp holds back every IQ but its own few kinds: let this one out.
-        self._always_send_everything = True
+        await self._ask_server(iq, timeout, let_out=True)
+
+    async def _ask_server(self, iq: Iq, timeout: float, *, let_out: bool = False) -> Iq:
+        """Send `iq` and return the server's answer; an error answer raises IqError, none
+        within `timeout` IqTimeout.
+
+        Before a session slixmpp's own `iq.send()` takes any stanza with the right id as the
+        answer, whoever it claims to come from; here only the server's domain (or no `from`,
+        which means the server) answers. `let_out` sends an IQ that slixmpp would hold back
+        until a session exists.
+        """
+        domain = JID(self.target.domain)
+        matcher = MatchIDSender({"id": iq["id"], "self": domain, "peer": domain})
+        answer: asyncio.Future[StanzaBase] = self.loop.create_future()
+
+        def on_answer(stanza: StanzaBase) -> None:
+            if stanza["type"] in ("result", "error") and not answer.done():
+                answer.set_result(stanza)
+
+        handler = f"onboard-answer-{iq['id']}"
+        self.register_handler(Callback(handler, matcher, on_answer))
+        self._always_send_everything = let_out
         try:
-            reply = iq.send(timeout=timeout)  # type: ignore[no-untyped-call]
+            self.send(iq)
+            self._always_send_everything = False
+            reply = await asyncio.wait_for(answer, timeout)
+        except TimeoutError:
+            raise IqTimeout(iq) from None  # type: ignore[no-untyped-call]
         finally:
             self._always_send_everything = False
-        await reply
+            self.remove_handler(handler)
+        if reply["type"] == "error":
+            raise IqError(reply)  # type: ignore[no-untyped-call]
+        return typing.cast(Iq, reply)
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -303,3 +378,18 @@ class _RegisterFeature(slixmpp.xmlstream.ElementBase):
     namespace = "http://jabber.org/features/iq-register"
     plugin_attrib = "register"
     interfaces: ClassVar[set[str]] = set()
+
+
+class _ReportingParser(ET.XMLPullParser):  # type: ignore[type-arg]
+    """slixmpp's stream parser, telling the client when the server's XML is malformed."""
+
+    def __init__(self, on_error: Callable[[ET.ParseError], None]) -> None:
+        super().__init__(("start", "end"))
+        self._on_error = on_error
+
+    def read_events(self) -> Iterator[Any]:
+        try:
+            yield from super().read_events()
+        except ET.ParseError as error:
+            self._on_error(error)
+            raise

@@ -194,6 +194,10 @@ class RegistrationSession:
         if form.kind in ("web", "none"):
             await self.close()
             raise RegistrationClosedError(self.server.domain, form.web_url, form.instructions)
+        if not (form.has_username and form.has_password):
+            # What would be sent back could not create the account that gets saved.
+            await self.close()
+            raise ProtocolError("the registration form asks for no username or password")
         await self._fetch_linked_captcha(form)
         self.form = form
         return form
