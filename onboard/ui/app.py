@@ -166,6 +166,21 @@ class OnboardApp(App[WizardState]):
         await self.service.close()
         self._set_route(None)
 
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected error. Textual would print a traceback with local variables (the
+        password among them): save a report without them and end with a short note instead."""
+        from textual.worker import WorkerFailed
+
+        from onboard.core.crash import crash_note
+
+        first = self._exception is None  # later errors are usually consequences of the first
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        super()._handle_exception(error)  # exits; under Pilot the error is raised again
+        if first:
+            self._exit_renderables[:] = [crash_note(cause, [self.state.password])]
+        else:
+            del self._exit_renderables[1:]
+
     # --- the coordinator -----------------------------------------------------------------------
 
     @work(exclusive=True, group="wizard")
