@@ -181,6 +181,13 @@ class OnboardApp(App[WizardState]):
         else:
             del self._exit_renderables[1:]
 
+    def on_resize(self) -> None:
+        """Below 80×24 a message covers every screen until the window is big enough."""
+        from onboard.ui.screens.too_small import guard_window_size
+
+        # After App._on_resize, which runs after this handler, has taken the new size.
+        self.call_next(guard_window_size, self)
+
     # --- the coordinator -----------------------------------------------------------------------
 
     @work(exclusive=True, group="wizard")

@@ -48,7 +48,8 @@ class Tmux:
 
 
 @pytest.fixture
-def tmux(prosody, onboard_home: Path) -> Iterator[Tmux]:  # type: ignore[no-untyped-def]
+def tmux(prosody, onboard_home: Path,  # type: ignore[no-untyped-def]
+         request: pytest.FixtureRequest) -> Iterator[Tmux]:
     if shutil.which("tmux") is None:
         reason = "tmux is not installed (apt-get install tmux)"
         if os.environ.get("CI") == "true":
@@ -61,8 +62,12 @@ def tmux(prosody, onboard_home: Path) -> Iterator[Tmux]:  # type: ignore[no-unty
         "--ca-file", str(prosody.ca_file),
     ])
     # The shell stays after the app exits, so its last screen can still be read.
-    session.run("new-session", "-d", "-s", session.name, "-x", "80", "-y", "24",
+    width, height = getattr(request, "param", (80, 24))  # columns, lines
+    session.run("new-session", "-d", "-s", session.name, "-x", str(width), "-y", str(height),
                 f"{command}; echo EXIT=$?; sleep 30")
+    # Keep that size: a window without a client otherwise follows the server's default size
+    # when other sessions come and go.
+    session.run("resize-window", "-t", session.name, "-x", str(width), "-y", str(height))
     try:
         yield session
     finally:
@@ -103,3 +108,17 @@ def test_register_an_account_in_a_real_terminal(tmux: Tmux, prosody,  # type: ig
     saved = json.loads(credentials.read_text())
     assert saved["status"] == "created" and saved["login_verified"] is True
     assert prosody.user_exists("open.test", name)
+
+
+@pytest.mark.parametrize("tmux", [(70, 20)], indirect=True)
+def test_a_small_window_says_what_size_it_needs_in_a_real_terminal(tmux: Tmux) -> None:
+    small = tmux.wait_for("This window is 70×20.")
+    assert "at least 80×24" in small
+    assert "Step 1 of 7" not in small
+    tmux.run("resize-window", "-t", tmux.name, "-x", "80", "-y", "24")
+    tmux.wait_for("Step 1 of 7")
+    assert "This window is" not in tmux.screen()
+    tmux.keys("Enter")  # the wizard goes on where it was
+    tmux.wait_for("Step 2 of 7")
+    tmux.run("resize-window", "-t", tmux.name, "-x", "60", "-y", "20")
+    tmux.wait_for("This window is 60×20.")
