@@ -15,6 +15,7 @@ from onboard.i18n import _, set_language
 
 def build_parser() -> argparse.ArgumentParser:
     from onboard.cli import (
+        accounts,
         fingerprints,
         guides,
         handout,
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     handout.add_parser(commands)
     invite.add_parser(commands)
     threat.add_parser(commands)
+    accounts.add_parser(commands)
     return parser
 
 

@@ -94,12 +94,14 @@ def tor_network(prosody: ProsodyServer,
 @pytest.fixture
 def make_account(prosody: ProsodyServer) -> Callable[..., Awaitable[tuple[str, str]]]:
     """Register a fresh account on the test Prosody's open.test: `await make_account("alice")`
-    returns (jid, password). Its credentials are saved in the test's XMPP_ONBOARD_HOME."""
+    returns (jid, password). Its credentials are saved in the test's XMPP_ONBOARD_HOME, and
+    its login is checked and recorded, as the wizard does (so it is not an unfinished one)."""
     import secrets
 
+    from onboard.core import accounts
     from onboard.core.network import DirectNetwork
     from onboard.core.xmpp.address import ServerAddress
-    from onboard.core.xmpp.registration import RegistrationSession
+    from onboard.core.xmpp.registration import RegistrationSession, verify_login
 
     address = ServerAddress("open.test", prosody.host, prosody.starttls_port, False,
                             prosody.ca_file)
@@ -113,5 +115,7 @@ def make_account(prosody: ProsodyServer) -> Callable[..., Awaitable[tuple[str, s
             account = await session.submit({"username": [name], "password": [password]})
         finally:
             await session.close()
+        await verify_login(account.jid, password, address, DirectNetwork(), timeout=10)
+        accounts.mark_login_verified(account.jid)
         return account.jid, password
     return make

@@ -63,8 +63,10 @@ from onboard.ui.service import (
 from onboard.ui.text import N_, translate_bindings
 
 if TYPE_CHECKING:
+    from onboard.core.recovery import CheckResult
     from onboard.core.threat import StepDefaults, ThreatAnswers
     from onboard.core.tor.control import TorSource
+    from onboard.core.tor.launch import BootstrapStatus
 
 Step = Literal["welcome", "existing", "threat", "threat_summary", "tor", "tor_connect",
                "server", "account", "connect", "form", "create", "done", "devices", "qr",
@@ -223,12 +225,67 @@ class OnboardApp(App[WizardState]):
         notice, self.notice = self.notice, None
         return notice
 
+    # An account whose creation was not seen through is offered once per run, before the
+    # first welcome (see onboard.core.recovery).
+    unfinished_offered = False
+
     async def _welcome(self) -> Step | None:
+        if not self.unfinished_offered:
+            self.unfinished_offered = True
+            if await self._offer_unfinished():
+                return "done"
         choice = await self.push_screen_wait(WelcomeScreen(self.state))
         if isinstance(choice, Back):
             return None
         self.state.mode = choice
         return "threat" if choice == "create" else "existing"
+
+    async def _offer_unfinished(self) -> bool:
+        """Offer each unfinished account in turn, until the user says not now. True once one
+        is confirmed: the state then holds it as after creating it, for the Done step."""
+        from onboard.core.recovery import Outcome, find_unfinished
+        from onboard.ui.screens.resume import ResumeScreen
+
+        try:
+            unfinished = find_unfinished()
+        except (OSError, OnboardError):
+            return False  # the folder cannot be read: the wizard works without it
+        for account in unfinished:
+            check = functools.partial(self._check_unfinished, account)
+            result = await self.push_screen_wait(ResumeScreen(self.state, account, check))
+            if result is None or isinstance(result, Back):
+                return False
+            if result.outcome is Outcome.CREATED:
+                self._take_over(account, result)
+                return True
+        return False
+
+    async def _check_unfinished(self, account: SavedAccount,
+                                progress: Callable[[str], None]) -> CheckResult:
+        from onboard.core import recovery
+        from onboard.i18n import _
+
+        if parse_tor_mode(self.state.tor_mode).on and self.tor_route is None:
+            # Tor was asked for (--tor): this login must not go out without it either.
+            def tell(status: BootstrapStatus) -> None:
+                progress(_("Connecting to Tor: {percent}%").format(percent=status.progress))
+
+            self._set_route(await self._open_tor(tell))
+        return await recovery.check_unfinished(account, self.state.network,
+                                               recovery.CHECK_TIMEOUT,
+                                               ca_file=self.state.ca_file)
+
+    def _take_over(self, account: SavedAccount, result: CheckResult) -> None:
+        """The state as a registration of `account` leaves it."""
+        state = self.state
+        state.mode = "create"
+        state.domain = account.domain
+        state.host, state.port, state.direct_tls = account.host, account.port, account.direct_tls
+        state.username = account.jid.partition("@")[0]
+        state.password = account.password
+        state.jid = account.jid
+        state.credentials_file = result.credentials_file
+        state.login_verified = True
 
     async def _existing(self) -> Step | None:
         fetch = functools.partial(self.devices, self.state)

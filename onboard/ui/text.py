@@ -64,6 +64,7 @@ def deferred_texts() -> dict[str, str]:
         "Checklist": _("Checklist"),
         "Invite": _("Invite"),
         "Handout": _("Handout"),
+        "Not now": _("Not now"),
         # step titles
         "Welcome": _("Welcome"),
         "Your situation": _("Your situation"),
