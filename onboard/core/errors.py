@@ -150,6 +150,34 @@ class NetworkError(OnboardError):
         return _("Check your internet connection, then try again.")
 
 
+class StreamClosedError(NetworkError):
+    """The server ended the stream on purpose (an XMPP stream error): not the user's network.
+
+    `stream_condition` is the condition the server named (already made inert), e.g.
+    "system-shutdown" or "policy-violation".
+    """
+
+    condition = "stream-error"
+
+    def __init__(self, stream_condition: str, text: str = "") -> None:
+        super().__init__(f"stream error: {stream_condition} {text}".strip())
+        self.stream_condition = stream_condition
+
+    @property
+    def message(self) -> str:
+        return _("The server ended the connection ({condition}).").format(
+            condition=self.stream_condition or _("no reason given"))
+
+    @property
+    def hint(self) -> str:
+        if self.stream_condition in ("system-shutdown", "reset", "resource-constraint"):
+            return _("The server is restarting or busy. Try again in a few minutes.")
+        if self.stream_condition in ("policy-violation", "not-authorized"):
+            return _("The server refused what was sent from here (perhaps too many attempts). "
+                     "Wait a while and try again, or choose another server.")
+        return _("Try again in a few minutes. If it keeps happening, choose another server.")
+
+
 class NetworkTimeoutError(OnboardError):
     condition = "timeout"
     exit_code = 7

@@ -18,12 +18,12 @@ import pytest
 
 from onboard.core import accounts, captcha
 from onboard.core.errors import (
-    NetworkError,
     NetworkTimeoutError,
     NotAcceptableError,
     NoTlsError,
     OnboardError,
     ProtocolError,
+    StreamClosedError,
     TlsError,
 )
 from onboard.core.network import DirectNetwork
@@ -151,8 +151,11 @@ async def test_malformed_xml_is_a_protocol_error(hostile: Make, behaviour: str,
 async def test_stream_error_on_submit_ends_the_session(hostile: Make) -> None:
     server = hostile("stream-error-on-submit")
     session = await open_form(server)
-    error = await fails_with(NetworkError, session.submit(ANSWERS))
+    error = await fails_with(StreamClosedError, session.submit(ANSWERS))
     assert "system-shutdown" in error.detail and "maintenance" in error.detail
+    # The server hung up on purpose: not the user's internet connection.
+    assert error.message == "The server ended the connection (system-shutdown)."
+    assert "internet" not in error.hint and "few minutes" in error.hint
     assert session.client is None  # closed: the form cannot be sent twice
     # Whether the server created the account is unknown: the password stays saved.
     pending = [a for a in accounts.list_saved() if a.status == "pending"]
@@ -346,8 +349,9 @@ async def test_terminal_tricks_in_an_error_answer_are_made_inert(hostile: Make) 
 
 async def test_terminal_tricks_in_a_stream_error_are_made_inert(hostile: Make) -> None:
     server = hostile("escape-in-stream-error")
-    error = await fails_with(NetworkError, register(server))
+    error = await fails_with(StreamClosedError, register(server))
     assert "policy-violation" in error.detail
+    assert "(policy-violation)" in error.message
     await hung_up(server)
 
 

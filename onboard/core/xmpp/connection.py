@@ -40,9 +40,11 @@ from onboard.core.errors import (
     NoTlsError,
     OnboardError,
     ProtocolError,
+    StreamClosedError,
     TlsError,
 )
 from onboard.core.network import Endpoint, Network
+from onboard.core.text import one_line
 from onboard.core.xmpp.address import ServerAddress
 
 # slixmpp 1.17 does not know this condition and would turn Prosody's rate-limit answer into a
@@ -203,7 +205,8 @@ class OnboardClient(slixmpp.ClientXMPP):
         return True
 
     def _on_stream_error(self, error: Any) -> None:
-        self.fail(NetworkError(f"stream error: {error['condition']} {error['text']}"))
+        self.fail(StreamClosedError(one_line(str(error["condition"] or ""), 60),
+                                    one_line(str(error["text"] or ""))))
 
     def _on_auth_refused(self, failure: Any) -> None:
         if self.sasl_failure in ("", "not-authorized"):
