@@ -188,13 +188,27 @@ async def test_untrusted_certificate_is_refused_with_direct_tls(server) -> None:
                        {"username": ["k"], "password": [PASSWORD]})
 
 
-@pytest.mark.parametrize(("domain", "reason"), [("expired.test", "expired"),
-                                                ("wronghost.test", "wrong-host")])
+BAD_CERTIFICATES = [("expired.test", "expired"), ("wronghost.test", "wrong-host"),
+                    ("selfsigned.test", "self-signed")]
+
+
+@pytest.mark.parametrize(("domain", "reason"), BAD_CERTIFICATES)
 async def test_bad_certificates_are_named(server, prosody, domain: str, reason: str) -> None:  # type: ignore[no-untyped-def]
     if domain.split(".")[0] not in getattr(prosody, "tls_cases", ()):
         pytest.fail(f"the Prosody fixture has no {domain} host")
     with pytest.raises(TlsError) as caught:
         await register(server(domain), {"username": ["l"], "password": [PASSWORD]})
+    assert caught.value.reason == reason
+    assert caught.value.message and caught.value.hint
+    assert not accounts.list_saved()  # refused before any request: nothing to keep
+
+
+@pytest.mark.parametrize(("domain", "reason"), BAD_CERTIFICATES)
+async def test_a_login_is_refused_on_a_bad_certificate_too(server, prosody, domain: str,  # type: ignore[no-untyped-def]
+                                                          reason: str) -> None:
+    with pytest.raises(TlsError) as caught:
+        await verify_login(f"someone@{domain}", PASSWORD, server(domain), DirectNetwork(),
+                           timeout=10)
     assert caught.value.reason == reason
 
 
