@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from onboard.core.crash import remember_secret
 from onboard.core.errors import InvalidInputError, OnboardError
 from onboard.i18n import _
 
@@ -50,7 +51,9 @@ class Terminal:
     def ask_secret(self, prompt: str, missing_hint: str) -> str:
         if self._tty_in is None:
             raise InvalidInputError(missing_hint)
-        return getpass.getpass(prompt)
+        secret = getpass.getpass(prompt)
+        remember_secret(secret)
+        return secret
 
     def close(self) -> None:
         for handle in (self._tty_in, self._tty_out):
@@ -64,6 +67,7 @@ def read_password(stdin: bool, file: Path | None) -> str | None:
         value = sys.stdin.readline().rstrip("\r\n")
         if not value:
             raise InvalidInputError(_("No password arrived on standard input."))
+        remember_secret(value)
         return value
     if file is not None:
         try:
@@ -75,6 +79,7 @@ def read_password(stdin: bool, file: Path | None) -> str | None:
             ) from None
         if not value:
             raise InvalidInputError(_("The password file {path} is empty.").format(path=file))
+        remember_secret(value)
         return value
     return None
 

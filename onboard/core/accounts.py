@@ -78,6 +78,9 @@ def load(path: Path) -> SavedAccount:
     data = json.loads(path.read_text("utf-8"))
     if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
         raise ValueError(f"{path.name}: not an onboard account file")
+    from onboard.core.crash import remember_secret
+
+    remember_secret(str(data.get("password") or ""))
     try:
         return SavedAccount(
             jid=str(data["jid"]),

@@ -15,16 +15,27 @@ from onboard.i18n import _
 
 HIDDEN = "[hidden]"
 
+# Every password this process has read, typed, generated or loaded: a crash report blanks them
+# out wherever it was raised (the command line's last line of defence has no password at hand).
+_remembered: set[str] = set()
+
+
+def remember_secret(secret: str | None) -> None:
+    """Blank `secret` out of any crash report this process writes from now on."""
+    if secret:
+        _remembered.add(secret)
+
 
 def save_crash_report(error: BaseException, secrets: Iterable[str] = ()) -> Path:
     """Write the traceback (no local variables, so no passwords) and return the file's path.
 
-    `secrets` (e.g. the password being used) are blanked out wherever an exception's message
-    quotes them: a library's message may repeat what it was given.
+    `secrets` (e.g. the password being used) and every remembered one are blanked out wherever
+    an exception's message quotes them: a library's message may repeat what it was given.
     """
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     path = paths.cache_dir() / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.txt"
-    write_private(path, hide_secrets(text, secrets).encode("utf-8", "replace"))
+    hidden = hide_secrets(text, [*secrets, *_remembered])
+    write_private(path, hidden.encode("utf-8", "replace"))
     return path
 
 

@@ -90,9 +90,13 @@ def generate_password(groups: int = 5, size: int = 4) -> str:
     """A strong password that is still easy to type on a phone (about 99 bits for 5 groups)."""
     import secrets
 
-    return "-".join(
+    from onboard.core.crash import remember_secret
+
+    password = "-".join(
         "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(size)) for _ in range(groups)
     )
+    remember_secret(password)
+    return password
 
 
 def suggest_usernames(taken: str, count: int = 3) -> list[str]:

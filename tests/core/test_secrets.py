@@ -359,3 +359,38 @@ def test_hide_secrets_covers_how_messages_quote(quoted: str) -> None:
     hidden = hide_secrets(f"could not use {quoted} here", [PASSWORD, ""])
     assert hidden.startswith("could not use ") and HIDDEN in hidden
     assert PASSWORD not in hidden and "Ümber" not in hidden and "\\u00dcmber" not in hidden
+
+
+@pytest.mark.parametrize("source", ["stdin", "generated"])
+def test_a_command_line_crash_report_hides_the_password_it_read_or_made(
+        source: str, onboard_home: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The command line's last line of defence has no password at hand: every password the
+    process read or generated is blanked out of its crash report all the same."""
+    import io
+
+    from onboard.__main__ import main
+    from onboard.cli import register
+
+    seen: list[str] = []
+
+    async def crash_with_the_password(*args: object) -> int:
+        password = str(args[4])
+        seen.append(password)
+        raise RuntimeError(f"a library repeats what it was given: {password}")
+
+    monkeypatch.setattr(register, "_register_over", crash_with_the_password)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    how = ["--password-stdin"] if source == "stdin" else ["--generate-password"]
+    code = main(["--lang", "en", "register", "open.test", "--username", "crash",
+                 "--host", "127.0.0.1", "--port", str(closed_port()), *how])
+    assert code == 1 and len(seen) == 1
+    password = seen[0]
+    assert (password == PASSWORD) is (source == "stdin")
+    printed = capsys.readouterr()
+    assert "Unexpected problem (RuntimeError)" in printed.err
+    assert password not in printed.out + printed.err
+    [report] = list(onboard_home.rglob("crash-*.txt"))
+    text = report.read_text()
+    assert f"RuntimeError: a library repeats what it was given: {HIDDEN}" in text
+    assert found_in(text.encode(), secret_forms(password)) == []
