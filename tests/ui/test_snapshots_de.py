@@ -112,3 +112,23 @@ def test_checklist_de(snap_compare: SnapCompare) -> None:
 def test_handout_de(snap_compare: SnapCompare, home: Path) -> None:
     assert snap_compare(test_app(helper_done_state(), start="handout"), terminal_size=SIZE,
                         run_before=on(HandoutScreen))
+
+
+def test_resume_offer_de(snap_compare: SnapCompare) -> None:
+    from tests.ui.test_resume import ResumeScreen, leave_pending
+
+    leave_pending("alice@example.org", host=None, port=None)
+    app = test_app(WizardState(), size=SIZE)
+
+    async def offered(pilot: Pilot[Any]) -> None:
+        await wait_for_screen(pilot, ResumeScreen)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=offered)
+
+
+def test_window_too_small_de(snap_compare: SnapCompare) -> None:
+    from tests.ui.test_small_terminal import _message_shown, account_app
+
+    size = (60, 20)
+    assert snap_compare(account_app(size), terminal_size=size, run_before=_message_shown)
