@@ -99,6 +99,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def follow_the_real_window_size() -> None:
+    """Drop COLUMNS and LINES when running in a terminal.
+
+    Some shells (and tmux) export them with the size the window had when the program started,
+    and Textual takes them over the terminal's own size: the assistant would then never notice
+    the window being resized (nor say when it is too small).
+    """
+    if sys.stdout.isatty():
+        os.environ.pop("COLUMNS", None)
+        os.environ.pop("LINES", None)
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command is None:
         from onboard.cli.tor import read_bridges
@@ -106,6 +118,7 @@ def _run(args: argparse.Namespace) -> int:
         from onboard.i18n import current_language
         from onboard.ui.app import make_app
 
+        follow_the_real_window_size()
         # --tor and --bridges preselect the connection step's choice.
         state = WizardState(language=current_language(), host=args.host, port=args.port,
                             direct_tls=args.direct_tls, ca_file=args.ca_file,

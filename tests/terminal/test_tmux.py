@@ -56,18 +56,26 @@ def tmux(prosody, onboard_home: Path,  # type: ignore[no-untyped-def]
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
     session = Tmux(f"onboard-{uuid.uuid4().hex[:8]}")
+    width, height = getattr(request, "param", (80, 24))  # columns, lines
     command = " ".join(shlex.quote(part) for part in [
         "env", f"XMPP_ONBOARD_HOME={onboard_home}", "LANGUAGE=en", "TERM=xterm-256color",
+        # As a shell that exports them leaves them: the size at the start, stale after a resize.
+        f"COLUMNS={width}", f"LINES={height}",
         str(COMMAND), "--host", prosody.host, "--port", str(prosody.starttls_port),
         "--ca-file", str(prosody.ca_file),
     ])
     # The shell stays after the app exits, so its last screen can still be read.
-    width, height = getattr(request, "param", (80, 24))  # columns, lines
+    # The app starts only once the window's size is settled: a resize that arrives while
+    # Python is still starting (before Textual listens for SIGWINCH) would be lost.
+    ready = onboard_home / "tmux-window-ready"
+    wait = f"until [ -e {shlex.quote(str(ready))} ]; do sleep 0.05; done"
     session.run("new-session", "-d", "-s", session.name, "-x", str(width), "-y", str(height),
-                f"{command}; echo EXIT=$?; sleep 30")
+                f"{wait}; {command}; echo EXIT=$?; sleep 30")
     # Keep that size: a window without a client otherwise follows the server's default size
-    # when other sessions come and go.
+    # (80x24) when other sessions come and go, and "manual" itself starts from that default.
+    session.run("set-option", "-w", "-t", session.name, "window-size", "manual")
     session.run("resize-window", "-t", session.name, "-x", str(width), "-y", str(height))
+    ready.touch()
     try:
         yield session
     finally:
