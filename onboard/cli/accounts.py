@@ -107,10 +107,15 @@ def _show_list(as_json: bool) -> int:
     if not saved:
         print(_("No accounts are saved on this computer."))
         return 0
-    for account in saved:
-        status = _("created") if account.status == "created" else _("pending")
-        login = _("login verified") if account.login_verified else _("login not verified")
-        print(f"{account.jid}  {status}  {login}  {created_at(account)}")
+    rows = [(account.jid,
+             _("created") if account.status == "created" else _("pending"),
+             _("login verified") if account.login_verified else _("login not verified"),
+             created_at(account)) for account in saved]
+    # Columns lined up, so that a pending one stands out when reading down.
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+              + "  " + row[3])
     if any(account.status == "pending" or not account.login_verified for account in saved):
         print(_("Settle the unfinished ones with: xmpp-onboard accounts --check"))
     return 0
