@@ -69,3 +69,20 @@ async def silent_server() -> AsyncIterator[SilentServer]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture
+def tls_1_2_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client offers TLS 1.2 at most: Prosody then adds SCRAM-SHA-1-PLUS (tls-unique)."""
+    import ssl
+
+    from onboard.core.xmpp import connection
+
+    original = connection.ssl_context_for
+
+    def tls12(address: ServerAddress) -> ssl.SSLContext:
+        context = original(address)
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        return context
+
+    monkeypatch.setattr(connection, "ssl_context_for", tls12)

@@ -417,23 +417,6 @@ async def test_a_failed_starttls_never_falls_back_to_the_clear(hostile: Make, be
 # --- channel binding with the real Prosody ----------------------------------------------------
 
 
-@pytest.fixture
-def tls_1_2_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The client offers TLS 1.2 at most: Prosody then adds SCRAM-SHA-1-PLUS (tls-unique)."""
-    import ssl
-
-    from onboard.core.xmpp import connection
-
-    original = connection.ssl_context_for
-
-    def tls12(address: ServerAddress) -> ssl.SSLContext:
-        context = original(address)
-        context.maximum_version = ssl.TLSVersion.TLSv1_2
-        return context
-
-    monkeypatch.setattr(connection, "ssl_context_for", tls12)
-
-
 async def logged_in_mechanism(prosody: Any, jid: str, password: str) -> tuple[str, str | None]:
     """(the SASL mechanism the login succeeded with, the TLS version) on open.test."""
     address = ServerAddress("open.test", prosody.host, prosody.starttls_port, False,

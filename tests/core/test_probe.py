@@ -109,18 +109,8 @@ async def test_open_host(server, prosody, direct_tls: bool) -> None:  # type: ig
     assert data["tls"]["expires"].startswith("3000-01-01T")  # type: ignore[index]
 
 
-async def test_tls_1_2_offers_channel_binding(server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_tls_1_2_offers_channel_binding(server, tls_1_2_only: None) -> None:  # type: ignore[no-untyped-def]
     """With TLS 1.2 Prosody adds SCRAM-SHA-1-PLUS: channel_binding follows the mechanisms."""
-    from onboard.core.xmpp import connection
-
-    original = connection.ssl_context_for
-
-    def tls12(address: ServerAddress) -> ssl.SSLContext:
-        context = original(address)
-        context.maximum_version = ssl.TLSVersion.TLSv1_2
-        return context
-
-    monkeypatch.setattr(connection, "ssl_context_for", tls12)
     result = await probe(server("open.test"), DirectNetwork(), timeout=10)
     assert result.tls.version == "TLSv1.2"
     assert "SCRAM-SHA-1-PLUS" in result.sasl_mechanisms
