@@ -108,21 +108,9 @@ def report_error(error: OnboardError, as_json: bool) -> int:
 
 def saved_account(account: str) -> SavedAccount | None:
     """The credentials saved for `account` when it was created here (a confirmed one first)."""
-    from onboard.core.accounts import list_saved
-    from onboard.core.omemo.jid import bare_jid
+    from onboard.core.accounts import find_saved
 
-    try:
-        everything = list_saved()
-    except OSError:  # the data folder cannot be read: as if nothing were saved
-        return None
-    found = []
-    for saved in everything:
-        try:
-            if bare_jid(saved.jid) == account:
-                found.append(saved)
-        except InvalidInputError:
-            continue
-    return next((s for s in found if s.status == "created"), found[0] if found else None)
+    return find_saved(account)
 
 
 def ask_account_password(terminal: Terminal, account: str) -> str:

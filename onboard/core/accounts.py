@@ -106,3 +106,24 @@ def list_saved() -> list[SavedAccount]:
         except (OSError, ValueError):
             continue
     return sorted(found, key=lambda account: account.created_at, reverse=True)
+
+
+def find_saved(account: str) -> SavedAccount | None:
+    """The credentials saved for the bare address `account` when it was created here (a
+    confirmed one before a pending one); None when there are none or the folder cannot be
+    read."""
+    from onboard.core.errors import InvalidInputError
+    from onboard.core.omemo.jid import bare_jid
+
+    try:
+        everything = list_saved()
+    except OSError:  # the data folder cannot be read: as if nothing were saved
+        return None
+    found = []
+    for saved in everything:
+        try:
+            if bare_jid(saved.jid) == account:
+                found.append(saved)
+        except InvalidInputError:
+            continue
+    return next((s for s in found if s.status == "created"), found[0] if found else None)

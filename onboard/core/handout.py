@@ -263,22 +263,9 @@ def collect(account_jid: str, *, helper_jid: str | None = None, include_password
 
 def _saved_password(account: str) -> str | None:
     """The password saved when the account was created here (a confirmed one first)."""
-    from onboard.core.accounts import list_saved
-    from onboard.core.errors import InvalidInputError
-    from onboard.core.omemo.jid import bare_jid
+    from onboard.core.accounts import find_saved
 
-    try:
-        everything = list_saved()
-    except OSError:
-        return None
-    found = []
-    for saved in everything:
-        try:
-            if bare_jid(saved.jid) == account:
-                found.append(saved)
-        except InvalidInputError:
-            continue
-    chosen = next((s for s in found if s.status == "created"), found[0] if found else None)
+    chosen = find_saved(account)
     return chosen.password if chosen is not None and chosen.password else None
 
 
