@@ -36,14 +36,17 @@ class Tmux:
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", self.name)
 
-    def wait_for(self, text: str, timeout: float = 20) -> str:
+    def wait_for(self, text: str, timeout: float = 20, *, gone: str | None = None) -> str:
+        """The screen once it shows `text` (and no longer `gone`: a capture can catch the
+        terminal half-way through drawing the next screen over the last one)."""
         deadline = time.monotonic() + timeout
         while True:
             screen = self.screen()
-            if text in screen:
+            if text in screen and (gone is None or gone not in screen):
                 return screen
             if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} did not appear; the screen shows:\n{screen}")
+                raise AssertionError(f"{text!r} did not appear (or {gone!r} did not go); "
+                                     f"the screen shows:\n{screen}")
             time.sleep(0.1)
 
 
@@ -120,12 +123,11 @@ def test_register_an_account_in_a_real_terminal(tmux: Tmux, prosody,  # type: ig
 
 @pytest.mark.parametrize("tmux", [(70, 20)], indirect=True)
 def test_a_small_window_says_what_size_it_needs_in_a_real_terminal(tmux: Tmux) -> None:
-    small = tmux.wait_for("This window is 70×20.")
+    small = tmux.wait_for("This window is 70×20.", gone="Step 1 of 7")
     assert "at least 80×24" in small
     assert "Step 1 of 7" not in small
     tmux.run("resize-window", "-t", tmux.name, "-x", "80", "-y", "24")
-    tmux.wait_for("Step 1 of 7")
-    assert "This window is" not in tmux.screen()
+    tmux.wait_for("Step 1 of 7", gone="This window is")
     tmux.keys("Enter")  # the wizard goes on where it was
     tmux.wait_for("Step 2 of 7")
     tmux.run("resize-window", "-t", tmux.name, "-x", "60", "-y", "20")
