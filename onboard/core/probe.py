@@ -128,6 +128,8 @@ class ProbeResult:
                 "version": self.tls.version,
                 "expires": self.tls.expires.isoformat() if self.tls.expires else None,
                 "error": self.tls.error,
+                # Stable across languages, unlike `error`: scripts tell the cases apart by it.
+                "reason": self.tls.reason,
             },
             "registration": {
                 "advertised": self.registration.advertised,

@@ -17,10 +17,10 @@ JSON_KEYS = {"domain", "reachable", "endpoint", "tls", "registration", "sasl_mec
              "channel_binding", "rtt_ms", "error", "condition"}
 
 
-def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+def run(*args: str, home: Path, lang: str = "en") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "XMPP_ONBOARD_HOME": str(home), "LANG": "C.UTF-8"}
     env.pop("LANGUAGE", None)
-    return subprocess.run([COMMAND, "probe", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([COMMAND, "--lang", lang, "probe", *args], capture_output=True, text=True, env=env,
                           timeout=60, start_new_session=True, stdin=subprocess.DEVNULL)
 
 
@@ -66,6 +66,7 @@ def test_open_host_json_over_direct_tls(prosody, onboard_home: Path) -> None:  #
     assert data["endpoint"] == {"host": prosody.host, "port": prosody.direct_tls_port,
                                 "direct_tls": True}
     assert data["tls"]["valid"] is True and data["tls"]["error"] is None
+    assert data["tls"]["reason"] is None
     assert data["tls"]["version"] in ("TLSv1.2", "TLSv1.3")
     assert data["tls"]["expires"].startswith("3000-01-01T")
     assert data["registration"] == {"advertised": True, "fields": ["username", "password"],
@@ -85,19 +86,23 @@ def test_closed_registration_is_reported_with_status_0(prosody, onboard_home: Pa
     assert "Problem: closed.test does not allow" in human.stdout
 
 
-@pytest.mark.parametrize(("domain", "direct_tls", "words"), [
-    ("expired.test", False, "has expired"),
-    ("wronghost.test", True, "certificate is for another name"),
-    ("selfsigned.test", False, "self-signed"),
+@pytest.mark.parametrize(("domain", "direct_tls", "words", "reason"), [
+    ("expired.test", False, "has expired", "expired"),
+    ("wronghost.test", True, "certificate is for another name", "wrong-host"),
+    ("selfsigned.test", False, "self-signed", "self-signed"),
 ])
 def test_certificate_problems_exit_8(prosody, onboard_home: Path, domain: str,  # type: ignore[no-untyped-def]
-                                     direct_tls: bool, words: str) -> None:
+                                     direct_tls: bool, words: str, reason: str) -> None:
     result = run(*target(prosody, domain, direct_tls=direct_tls), home=onboard_home)
     assert result.returncode == 8
     assert "TLS: NOT secure." in result.stdout and words in result.stdout
     assert "Login methods" not in result.stdout  # nothing was asked over that connection
     if direct_tls:
         assert "Seen without trusting the connection" in result.stdout
+    # The same case for a script, in words that do not change with the language.
+    data = json.loads(run(*target(prosody, domain, direct_tls=direct_tls), "--json",
+                          home=onboard_home, lang="de").stdout)
+    assert data["tls"]["reason"] == reason and data["tls"]["valid"] is False
 
 
 def test_expired_json_names_the_reason(prosody, onboard_home: Path) -> None:  # type: ignore[no-untyped-def]

@@ -70,7 +70,8 @@ sys.addaudithook(_audit)
 def assert_json_shape(result: ProbeResult) -> dict[str, object]:
     data = result.to_json()
     assert set(data) == JSON_KEYS
-    assert set(data["tls"]) == {"valid", "version", "expires", "error"}  # type: ignore[arg-type]
+    assert set(data["tls"]) == {"valid", "version", "expires", "error",
+                                  "reason"}  # type: ignore[arg-type]
     assert set(data["registration"]) == {  # type: ignore[arg-type]
         "advertised", "fields", "captcha", "web_url"}
     return data
