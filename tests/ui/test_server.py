@@ -442,3 +442,84 @@ async def test_escape_stops_an_update(list_server: Any) -> None:
                          "the stop")
         assert rows(screen) == ["chat.example", "im.example"]
         assert app.screen is screen
+
+
+@pytest.mark.usefixtures("prosody")
+async def test_moving_through_the_list_checks_the_row_not_the_typed_name(prosody: Any) -> None:
+    """A name typed in the field that is not in the list does not hide the list: moving
+    through the rows shows and checks the highlighted one; typing again brings the name back."""
+    state = WizardState(host=prosody.host, port=prosody.starttls_port, ca_file=prosody.ca_file)
+    listed = [Provider("closed.test", "A", True, captcha=False, email_required=False),
+              Provider("open.test", "A", True, captcha=False, email_required=False)]
+    app = test_app(state, providers=listed, start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        await type_text(pilot, "fields.test")
+        await pilot.press("tab")
+        assert screen.check_target() == "fields.test"
+        assert "fields.test: not in the list" in text_of(app, "#details")
+        await pilot.press("down")  # the user moves to open.test
+        assert screen.check_target() == "open.test"
+        assert text_of(app, "#details").startswith("open.test: Category A")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: "Live check of" in text_of(app, "#details"),
+                         NETWORK_WAIT, "the live check")
+        assert "Live check of open.test" in text_of(app, "#details")
+        assert live_column(screen)["open.test"] == "open"
+        # Back in the field, typing makes the typed name the one to check again.
+        await pilot.press("shift+tab")
+        assert isinstance(app.focused, Input), app.focused
+        await pilot.press("end", "x", "backspace")  # focus selects the text: keep it
+        assert screen.check_target() == "fields.test"
+        assert "fields.test: not in the list" in text_of(app, "#details")
+
+
+@pytest.mark.usefixtures("prosody")
+async def test_a_live_check_corrects_the_lists_captcha_column(prosody: Any) -> None:
+    """The list can be out of date: once the server's form has been seen, the CAPTCHA column
+    says what the server asks for now."""
+    state = WizardState(host=prosody.host, port=prosody.starttls_port, ca_file=prosody.ca_file)
+    wrong = [Provider("captcha.test", "A", True, captcha=False, email_required=False),
+             Provider("open.test", "A", True, captcha=True, email_required=False),
+             Provider("closed.test", "A", True, captcha=True, email_required=False)]
+    app = test_app(state, providers=wrong, start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        table = screen.query_one("#providers", DataTable)
+
+        def captcha_column() -> dict[str, str]:
+            return {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[2])
+                    for i in range(table.row_count)}
+
+        assert captcha_column() == {"captcha.test": "no", "open.test": "yes",
+                                    "closed.test": "yes"}
+        await pilot.press("tab", "C")
+        await wait_until(pilot, lambda: "…" not in live_column(screen).values()
+                         and not screen.pending, NETWORK_WAIT, "every check")
+        # closed.test gave no form: the list's word stays.
+        assert captcha_column() == {"captcha.test": "yes", "open.test": "no",
+                                    "closed.test": "yes"}
+        # A new filter refills the table from the cache with the same answers.
+        await pilot.press("s")
+        assert captcha_column()["captcha.test"] == "yes"
+
+
+async def test_details_pane_in_german() -> None:
+    """Facts and the operator read as German words, not as the data's English values."""
+    from onboard.i18n import set_language
+
+    set_language("de")
+    app = test_app(providers=bundled(), start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        await pilot.press("tab")
+        table = screen.query_one("#providers", DataTable)
+        table.move_cursor(row=rows(screen).index("openim.nl"))
+        await pilot.pause()
+        details = text_of(app, "#details")
+        assert "openim.nl: Kategorie A" in details
+        assert "in Betrieb seit 2024-10-01" in details
+        assert "betrieben von einer Privatperson" in details and "kostenlos" in details
+        assert "private person" not in details
+        assert "Impressum: https://openim.nl/privacy/" in details
+        assert "Onion-Adresse: q7d5" in details

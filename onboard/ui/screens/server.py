@@ -123,6 +123,9 @@ class ServerScreen(WizardScreen[str]):
         self.check_all_total = 0
         self.refreshing = False
         self.check_note: str | None = None
+        # The user last moved through the list (True) or typed in the field (False): the
+        # details pane and "check" follow what they last pointed at.
+        self.follow_list = False
         self._probe_worker: Worker[object] | None = None
         self._refresh_worker: Worker[ProviderList] | None = None
 
@@ -181,7 +184,7 @@ class ServerScreen(WizardScreen[str]):
             table.add_row(
                 provider.domain,
                 _("in app") if provider.in_band_registration else _("web"),
-                yes if provider.captcha else no,
+                self._captcha_cell(provider),
                 yes if provider.email_required else no,
                 " ".join(provider.countries) or "?",
                 provider.category,
@@ -200,11 +203,21 @@ class ServerScreen(WizardScreen[str]):
         result = self.probe_cache.get(self._address(domain))
         return probe_status(result) if result is not None else ""
 
+    def _captcha_cell(self, provider: Provider) -> str:
+        """The list's word on a CAPTCHA, unless a live check has just seen the form itself."""
+        result = self.probe_cache.get(self._address(provider.domain))
+        captcha = provider.captcha
+        if result is not None and result.registration.fields:
+            captcha = result.registration.captcha
+        return _("yes") if captcha else _("no")
+
     def _show_live(self, domain: str) -> None:
-        if domain not in {p.domain for p in self.shown}:
+        provider = next((p for p in self.shown if p.domain == domain), None)
+        if provider is None:
             return
-        self.query_one("#providers", DataTable).update_cell(
-            domain, "live", self._live_cell(domain), update_width=True)
+        table = self.query_one("#providers", DataTable)
+        table.update_cell(domain, "live", self._live_cell(domain), update_width=True)
+        table.update_cell(domain, "captcha", self._captcha_cell(provider))
 
     def _countries_text(self, codes: frozenset[str] | set[str]) -> str:
         return ", ".join(country_name(code) for code in sorted(codes))
@@ -262,9 +275,10 @@ class ServerScreen(WizardScreen[str]):
         return normalize_domain(value)
 
     def check_target(self) -> str | None:
-        """The typed domain when it is one not in the list, else the highlighted server."""
+        """The typed domain when it is one not in the list and the user has not moved through
+        the list since typing it, else the highlighted server."""
         typed = self._typed_domain()
-        if typed and typed not in {p.domain for p in self.providers}:
+        if typed and typed not in {p.domain for p in self.providers} and not self.follow_list:
             return typed
         provider = self.highlighted()
         return provider.domain if provider else typed
@@ -314,6 +328,8 @@ class ServerScreen(WizardScreen[str]):
                 _("channel binding: {answer}").format(
                     answer=yes if result.channel_binding else no),
             ]))
+            lines.append(_("(Channel binding lets a login notice an intercepted TLS "
+                           "connection, as happened to a large XMPP server in 2023.)"))
         if result.error:
             lines.append(result.error)
         return lines
@@ -346,7 +362,9 @@ class ServerScreen(WizardScreen[str]):
         self.query_one("#details", Static).update(Content("\n".join(lines)))
 
     @on(DataTable.RowHighlighted, "#providers")
-    def _highlight_changed(self) -> None:
+    def _highlight_changed(self, event: DataTable.RowHighlighted) -> None:
+        if self.focused is event.data_table:
+            self.follow_list = True  # moved by the user, not by a refill of the table
         self.check_note = None
         self._update_details()
 
@@ -553,6 +571,7 @@ class ServerScreen(WizardScreen[str]):
 
     @on(Input.Changed, "#domain")
     def _domain_changed(self, event: Input.Changed) -> None:
+        self.follow_list = False
         if event.value.strip():
             self._show_problem(event.value)
         else:
