@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.prosody import LOCAL_PROVIDERS, WEB_SIGNUP_URL
+
 COMMAND = str(Path(sys.executable).parent / "xmpp-onboard")
 pytestmark = pytest.mark.prosody
 JSON_KEYS = {"domain", "reachable", "endpoint", "tls", "registration", "sasl_mechanisms",
@@ -20,8 +22,9 @@ JSON_KEYS = {"domain", "reachable", "endpoint", "tls", "registration", "sasl_mec
 def run(*args: str, home: Path, lang: str = "en") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "XMPP_ONBOARD_HOME": str(home), "LANG": "C.UTF-8"}
     env.pop("LANGUAGE", None)
-    return subprocess.run([COMMAND, "--lang", lang, "probe", *args], capture_output=True, text=True, env=env,
-                          timeout=60, start_new_session=True, stdin=subprocess.DEVNULL)
+    return subprocess.run([COMMAND, "--lang", lang, "probe", *args], capture_output=True,
+                          text=True, env=env, timeout=60, start_new_session=True,
+                          stdin=subprocess.DEVNULL)
 
 
 def target(prosody, domain: str, *, direct_tls: bool = False) -> list[str]:  # type: ignore[no-untyped-def]
@@ -84,6 +87,53 @@ def test_closed_registration_is_reported_with_status_0(prosody, onboard_home: Pa
     human = run(*target(prosody, "closed.test"), home=onboard_home)
     assert "Account creation from an app: no" in human.stdout
     assert "Problem: closed.test does not allow" in human.stdout
+
+
+def test_web_only_host_names_its_sign_up_page(prosody, onboard_home: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run(*target(prosody, "web.test"), "--json", home=onboard_home)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["registration"] == {"advertised": True, "fields": [], "captcha": False,
+                                    "web_url": WEB_SIGNUP_URL}
+    assert data["condition"] == "registration-closed" and data["tls"]["valid"] is True
+    assert WEB_SIGNUP_URL in data["error"]
+    human = run(*target(prosody, "web.test", direct_tls=True), home=onboard_home)
+    assert human.returncode == 0, human.stderr
+    assert "Account creation from an app: no" in human.stdout
+    assert f"Sign-up web page: {WEB_SIGNUP_URL}" in human.stdout
+    assert "Problem: web.test does not allow" in human.stdout
+
+
+def test_the_local_providers_file_listed_then_probed(prosody, onboard_home: Path,  # type: ignore[no-untyped-def]
+                                                     tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A script's round: `servers --refresh` reads the tests' providers file from a local HTTPS
+    server, then `probe` of each listed server with a sign-up page finds that very page."""
+    from tests import providers_server
+
+    monkeypatch.setitem(providers_server.ROUTES, "/providers-local.json",
+                        (200, {}, LOCAL_PROVIDERS.read_bytes()))
+    env = {**os.environ, "XMPP_ONBOARD_HOME": str(onboard_home), "LANG": "C.UTF-8"}
+    env.pop("LANGUAGE", None)
+    with providers_server.serve(tmp_path) as lists:
+        listed = subprocess.run(
+            [COMMAND, "servers", "--refresh", "--providers-url",
+             lists.url("/providers-local.json"), "--ca-file", str(lists.ca_file), "--json"],
+            capture_output=True, text=True, env=env, timeout=60, start_new_session=True,
+            stdin=subprocess.DEVNULL)
+    assert listed.returncode == 0, listed.stderr
+    data = json.loads(listed.stdout)
+    assert data["source"] == "refreshed" and data["note"] is None
+    entries = {p["domain"]: p for p in data["providers"]}
+    assert list(entries) == sorted(e["jid"] for e in json.loads(LOCAL_PROVIDERS.read_text()))
+    assert [d for d, p in entries.items() if not p["in_band_registration"]] == [
+        "closed.test", "web.test"]
+    assert entries["captcha.test"]["captcha"] and entries["fields.test"]["email_required"]
+    web_only = [d for d, p in entries.items() if p["registration_web_page"]]
+    assert web_only == ["web.test"]
+    for domain in web_only:
+        probed = json.loads(run(*target(prosody, domain), "--json", home=onboard_home).stdout)
+        assert probed["registration"]["web_url"] == entries[domain]["registration_web_page"]
 
 
 @pytest.mark.parametrize(("domain", "direct_tls", "words", "reason"), [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import socket
 import ssl
 import sys
@@ -22,7 +23,9 @@ from onboard.core.probe import (
     probe,
     probe_many,
 )
+from onboard.core.providers import parse_providers
 from onboard.core.xmpp.address import ServerAddress
+from tests.servers.prosody import LOCAL_PROVIDERS, WEB_SIGNUP_URL
 
 pytestmark = pytest.mark.prosody
 
@@ -128,6 +131,24 @@ async def test_closed_host(server) -> None:  # type: ignore[no-untyped-def]
     assert result.error is not None and "closed.test" in result.error
     assert result.exit_code == 0  # the server itself is fine: reached over verified TLS
     assert result.sasl_mechanisms  # login still works there
+
+
+@pytest.mark.parametrize("direct_tls", [False, True], ids=["starttls", "direct-tls"])
+async def test_web_only_host_names_its_sign_up_page(server, direct_tls: bool) -> None:  # type: ignore[no-untyped-def]
+    """web.test advertises registration, but its form is XEP-0077's redirection to a page."""
+    result = await probe(server("web.test", direct_tls=direct_tls), DirectNetwork(), timeout=10)
+    assert result.reachable and result.tls.valid and result.tls.reason is None
+    facts = result.registration
+    assert facts.advertised and facts.fields == [] and not facts.captcha
+    assert facts.web_url == WEB_SIGNUP_URL
+    assert facts.error == "web.test does not allow creating accounts from an app."
+    assert result.condition == "registration-closed"
+    assert result.error is not None and WEB_SIGNUP_URL in result.error
+    assert result.exit_code == 0  # reached over verified TLS
+    assert result.sasl_mechanisms
+    data = assert_json_shape(result)
+    assert data["registration"] == {"advertised": True, "fields": [], "captcha": False,
+                                    "web_url": WEB_SIGNUP_URL}
 
 
 async def test_captcha_host(server) -> None:  # type: ignore[no-untyped-def]
@@ -308,12 +329,55 @@ async def test_probe_many_reports_each_result_once(server, prosody) -> None:  # 
     assert by_target[("captcha.test", True, prosody.direct_tls_port)].registration.captcha
     assert by_target[("closed.test", False, prosody.starttls_port)].condition == (
         "registration-closed")
+    assert by_target[("web.test", True, prosody.direct_tls_port)].registration.web_url == (
+        WEB_SIGNUP_URL)
     assert by_target[("expired.test", True, prosody.direct_tls_port)].tls.reason == "expired"
     assert by_target[("selfsigned.test", False, prosody.starttls_port)].tls.reason == (
         "self-signed")
     assert by_target[("notls.test", False, prosody.notls_port)].condition == "no-tls"
     assert by_target[("open.test", False, targets[-1].port)].condition == "connection-refused"
     assert elapsed < 10
+
+
+# What probing each entry of the tests' providers file must find: TLS failure reason (None when
+# verified), registration advertised, can sign up in the app, CAPTCHA, sign-up page, condition,
+# exit code.
+LOCAL_EXPECTED: dict[str, tuple[str | None, bool, bool, bool, str | None, str | None, int]] = {
+    "open.test": (None, True, True, False, None, None, 0),
+    "fields.test": (None, True, True, False, None, None, 0),
+    "captcha.test": (None, True, True, True, None, None, 0),
+    "closed.test": (None, False, False, False, None, "registration-closed", 0),
+    "web.test": (None, True, False, False, WEB_SIGNUP_URL, "registration-closed", 0),
+    "expired.test": ("expired", False, False, False, None, "tls-failure", 8),
+    "wronghost.test": ("wrong-host", False, False, False, None, "tls-failure", 8),
+    "selfsigned.test": ("self-signed", False, False, False, None, "tls-failure", 8),
+    "notls.test": ("no-tls", False, False, False, None, "no-tls", 9),
+}
+
+
+async def test_every_entry_of_the_local_providers_file(server, prosody) -> None:  # type: ignore[no-untyped-def]
+    """tests/data/providers-local.json, read by the real parser, probed entry by entry: each
+    host gives its own outcome, and on the hosts reached over verified TLS the list's facts
+    agree with what the server says right now."""
+    providers = parse_providers(json.loads(LOCAL_PROVIDERS.read_text("utf-8")), "en")
+    assert [p.domain for p in providers] == list(LOCAL_EXPECTED)
+    assert set(LOCAL_EXPECTED) <= set(prosody.domains)
+    results = await probe_many([server(p.domain) for p in providers], DirectNetwork(),
+                               timeout=10)
+    seen = {}
+    for provider, result in zip(providers, results, strict=True):
+        assert result.domain == provider.domain and result.reachable
+        facts = result.registration
+        can_sign_up = facts.error is None and bool(facts.fields)
+        seen[provider.domain] = (result.tls.reason, facts.advertised, can_sign_up,
+                                 facts.captcha, facts.web_url, result.condition,
+                                 result.exit_code)
+        if result.tls.valid:
+            assert provider.in_band_registration is can_sign_up
+            assert provider.captcha is facts.captcha
+            assert provider.email_required is ("email" in facts.fields)
+            assert (provider.registration_web_page or None) == facts.web_url
+    assert seen == LOCAL_EXPECTED
 
 
 async def test_cancelling_probe_many_closes_every_connection(silent_server) -> None:  # type: ignore[no-untyped-def]

@@ -25,6 +25,7 @@ from onboard.core.errors import (
 from onboard.core.network import DirectNetwork
 from onboard.core.xmpp.address import ServerAddress
 from onboard.core.xmpp.registration import RegistrationSession, verify_login
+from tests.servers.prosody import WEB_SIGNUP_URL
 
 pytestmark = pytest.mark.prosody
 PASSWORD = "correct-horse-battery-staple"
@@ -163,6 +164,26 @@ async def test_closed_registration(server) -> None:  # type: ignore[no-untyped-d
         await register(server("closed.test"), {"username": ["ivan"], "password": [PASSWORD]})
     assert caught.value.exit_code == 5
     assert "closed.test" in caught.value.message
+    assert caught.value.web_url is None
+
+
+@pytest.mark.parametrize("direct_tls", [False, True], ids=["starttls", "direct-tls"])
+async def test_web_only_registration_names_the_sign_up_page(server, prosody,  # type: ignore[no-untyped-def]
+                                                           direct_tls: bool) -> None:
+    """web.test answers the form request with XEP-0077's redirection to a web page."""
+    session = RegistrationSession(server("web.test", direct_tls=direct_tls), DirectNetwork(),
+                                  timeout=10)
+    with pytest.raises(RegistrationClosedError) as caught:
+        await session.open()
+    error = caught.value
+    assert error.web_url == WEB_SIGNUP_URL and error.domain == "web.test"
+    assert error.exit_code == 5 and error.condition == "registration-closed"
+    assert error.message == "web.test does not allow creating accounts from an app."
+    assert WEB_SIGNUP_URL in error.hint
+    assert error.to_json()["web_url"] == WEB_SIGNUP_URL
+    assert "web.test" in error.detail  # the server's instructions
+    assert session.client is None and session.form is None  # the connection is closed
+    assert not accounts.list_saved()
 
 
 async def test_no_tls_is_refused_before_anything_is_sent(server, prosody) -> None:  # type: ignore[no-untyped-def]

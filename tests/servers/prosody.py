@@ -13,6 +13,10 @@ Virtual hosts (all under `.test`):
   the form has an `ocr` field with a XEP-0231 image; the answer is `captcha_answer`.
 - `ratelimit.test`: one registration per IP address per hour, 127.0.0.1 included.
 - `closed.test`: registration disabled.
+- `web.test`: sign-up on a web page only (prosody_modules/mod_test_web_signup.lua): the
+  `register` stream feature is advertised, but the registration query answers with XEP-0077's
+  redirection, instructions and a jabber:x:oob URL (`WEB_SIGNUP_URL`) and no fields; a submit
+  is refused (cancel/not-allowed), as on public servers that only allow web sign-up.
 - `notls.test`: no STARTTLS offered at all (and PLAIN allowed in the clear, as a trap).
 - `expired.test`: registration open, but its certificate has expired.
 - `wronghost.test`: registration open, but its certificate is for `hosting.example`.
@@ -25,6 +29,11 @@ Virtual hosts (all under `.test`):
   `https://invite.test/invite?TOKEN` (attribute `invites_page`).
 - `contactinvite.test`: the same modules, but users may only invite contacts (Prosody's default
   `allow_user_invites = false`): the invite is not valid for signing up.
+
+`LOCAL_PROVIDERS` (tests/data/providers-local.json) is a server list in the XMPP Providers API
+v2 format (the shape of onboard/data/providers-B.json) that points at these hosts: open, fields,
+captcha, closed, web, expired, wronghost, selfsigned and notls. What it says about each one
+(in-band registration, CAPTCHA, email, sign-up page) is what the host really does.
 """
 
 from __future__ import annotations
@@ -50,6 +59,8 @@ FIELDS = "fields.test"
 CAPTCHA = "captcha.test"
 RATELIMIT = "ratelimit.test"
 CLOSED = "closed.test"
+WEB = "web.test"
+WEB_SIGNUP_URL = "https://web.test/signup"
 NOTLS = "notls.test"
 EXPIRED = "expired.test"
 WRONGHOST = "wronghost.test"
@@ -58,6 +69,7 @@ SELFSIGNED = "selfsigned.test"
 INVITE = "invite.test"
 CONTACTINVITE = "contactinvite.test"
 INVITE_PAGE = "https://invite.test/invite?{invite.token}"  # mod_invites_page's template
+LOCAL_PROVIDERS = Path(__file__).resolve().parents[1] / "data" / "providers-local.json"
 
 STARTUP_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
@@ -155,7 +167,8 @@ class ProsodyServer:
     Attributes: `host` ("127.0.0.1"), `starttls_port`, `direct_tls_port`, `notls_port` (the
     STARTTLS port: notls.test shares it), `ca_file`, `log_file`, `data_dir`, `workdir`,
     `config_file`, `captcha_answer`, `captcha_png`, `captcha_file`, `domains`,
-    `registration_domains`, `tls_cases`, `invite_domains`, `invites_page`, `process`.
+    `registration_domains`, `web_signup_domains`, `web_signup_url`, `tls_cases`,
+    `invite_domains`, `invites_page`, `process`.
     Methods: `start()`, `stop()` (also a context manager), `user_exists(domain, username)`,
     `account_file(domain, username)`, `account_invite(domain)`, `log_text()`, `log_tail()`,
     `cert_paths(domain)`.
@@ -165,13 +178,16 @@ class ProsodyServer:
     """
 
     host = "127.0.0.1"
-    domains = (OPEN, FIELDS, CAPTCHA, RATELIMIT, CLOSED, NOTLS, EXPIRED, WRONGHOST, SELFSIGNED,
-               INVITE, CONTACTINVITE)
+    domains = (OPEN, FIELDS, CAPTCHA, RATELIMIT, CLOSED, WEB, NOTLS, EXPIRED, WRONGHOST,
+               SELFSIGNED, INVITE, CONTACTINVITE)
     # Hosts whose registration is open (stream feature advertised).
     registration_domains = (OPEN, FIELDS, CAPTCHA, RATELIMIT, NOTLS, EXPIRED, WRONGHOST,
                             SELFSIGNED)
     # Hosts that exist to make certificate checks fail, by the name of the failure.
     tls_cases = ("expired", "wronghost", "selfsigned")
+    # Hosts that advertise registration but send people to a sign-up web page, and its URL.
+    web_signup_domains = (WEB,)
+    web_signup_url = WEB_SIGNUP_URL
     # Hosts with XEP-0401 invites (registration there only with an invite's token).
     invite_domains = (INVITE, CONTACTINVITE)
 
@@ -456,6 +472,12 @@ VirtualHost "{RATELIMIT}"
 VirtualHost "{CLOSED}"
   {self._ssl(CLOSED)}
   allow_registration = false
+
+VirtualHost "{WEB}"
+  {self._ssl(WEB)}
+  allow_registration = false
+  modules_enabled = {{ "test_web_signup" }}  -- added to the global list
+  test_web_signup_url = {q(WEB_SIGNUP_URL)}
 
 VirtualHost "{NOTLS}"
   allow_registration = true

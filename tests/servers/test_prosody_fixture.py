@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from .prosody import ProsodyServer, storage_name
+from .prosody import WEB_SIGNUP_URL, ProsodyServer, storage_name
 from .rawxmpp import (
     NS_BOB,
     NS_DATA,
     NS_MEDIA,
+    NS_REGISTER,
     NS_REGISTER_FEATURE,
     NS_SASL,
     NS_TLS,
@@ -49,7 +50,7 @@ async def connect(prosody: ProsodyServer, domain: str, *, direct_tls: bool = Fal
 @pytest.mark.parametrize("direct_tls", [False, True], ids=["starttls", "direct-tls"])
 @pytest.mark.parametrize(("domain", "registration"), [
     ("open.test", True), ("fields.test", True), ("captcha.test", True),
-    ("ratelimit.test", True), ("closed.test", False),
+    ("ratelimit.test", True), ("closed.test", False), ("web.test", True),
 ])
 async def test_tls_hosts_advertise_registration_as_configured(
         prosody: ProsodyServer, domain: str, registration: bool, direct_tls: bool) -> None:
@@ -152,6 +153,33 @@ async def test_closed_host_refuses_registration(prosody: ProsodyServer) -> None:
     for caught in (form_refused, submit_refused):
         assert (caught.value.type, caught.value.condition) == ("cancel", "service-unavailable")
     assert not prosody.user_exists("closed.test", "ivan")
+
+
+@pytest.mark.parametrize("direct_tls", [False, True], ids=["starttls", "direct-tls"])
+async def test_web_host_sends_people_to_its_sign_up_page(prosody: ProsodyServer,
+                                                         direct_tls: bool) -> None:
+    """XEP-0077 §5 redirection: instructions and a jabber:x:oob URL, no fields; a submit
+    anyway is refused and creates nothing."""
+    name = fresh("web")
+    assert prosody.web_signup_url == WEB_SIGNUP_URL == "https://web.test/signup"
+    async with await connect(prosody, "web.test", direct_tls=direct_tls) as client:
+        assert REGISTER in client.feature_names
+        answer = await client.registration_form()
+        query = answer.find(f"{{{NS_REGISTER}}}query")
+        assert query is not None
+        assert [child.tag for child in query] == [f"{{{NS_REGISTER}}}instructions",
+                                                  "{jabber:x:oob}x"]
+        url = query.find("{jabber:x:oob}x/{jabber:x:oob}url")
+        assert url is not None and url.text == WEB_SIGNUP_URL
+        instructions = query.findtext(f"{{{NS_REGISTER}}}instructions") or ""
+        assert "web.test" in instructions and WEB_SIGNUP_URL in instructions
+        assert query.find(f"{{{NS_DATA}}}x") is None and form_fields(answer) == {}
+        with pytest.raises(XmppError) as caught:
+            await client.register({"username": name, "password": PASSWORD},
+                                  "jabber:iq:register")
+    assert (caught.value.type, caught.value.condition) == ("cancel", "not-allowed")
+    assert WEB_SIGNUP_URL in caught.value.text
+    assert not prosody.user_exists("web.test", name)
 
 
 async def test_captcha_form_carries_the_image(prosody: ProsodyServer) -> None:

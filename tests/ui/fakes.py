@@ -1,8 +1,21 @@
-"""Canned forms for tests that only show a form (Prosody cannot send every kind), a fixed
-credentials path for screens started with a prefilled state, the one stand-in service left
-(see FakeRegistration for what it still stands in for, and why), and fixed OMEMO devices and a
-fixed invite for snapshots (a real device's keys and a real invite's token are random; the Pilot
-tests use real ones)."""
+"""Stand-ins for tests whose subject is a screen, not what a server answers.
+
+- `simple_form`, `every_field_form`, `captcha_form`: canned registration forms for tests that only
+  show a form (Prosody cannot send every XEP-0004 field type, and its CAPTCHA picture is random).
+- `FIXED_CREDENTIALS`: a credentials path for screens started with a prefilled state.
+- `FakeRegistration`: the one stand-in registration service left; its docstring says what it
+  still stands in for, and why.
+- `FixedDevices`, `FixedHello`, `FixedInvite` (`fixed_invite`): fixed OMEMO device reports, a
+  fixed test-message result and a fixed invite. A real device's keys and a real invite's token
+  are random, so the snapshots (test_snapshots.py, test_snapshots_de.py, the invite snapshot in
+  test_invite_screen.py) need fixed ones. Some Pilot tests use them too, where the subject is
+  layout, focus or cancelling rather than the XMPP exchange: test_keyboard_only.py (devices, the
+  test message and the invite along the keyboard-only walk; its registration is real),
+  test_devices.py and test_small_terminal.py (how the QR view lays out two fixed devices), and
+  test_hello.py (the friend's devices before Esc stops a login to a real silent socket). Reading
+  real devices, sending a real encrypted message and making a real invite are tested against the
+  real Prosody in the other tests of test_devices.py, test_hello.py and test_invite_screen.py.
+"""
 
 from __future__ import annotations
 
@@ -103,9 +116,11 @@ class FakeRegistration:
     Everything a server can really answer comes from the `prosody` fixture through the default
     LiveRegistration. What is left here, each for the limitation named:
 
-    - `fetch_error=RegistrationClosedError(domain, url)`: a server that sends people to a sign-up
-      web page. Prosody 0.12 never names one (mod_register_ibr sends no jabber:x:oob URL and no
-      module that does ships with it), so the fixture's closed.test has no page to show.
+    - `fetch_error=RegistrationClosedError("example.org", url)`: a server that sends people to a
+      sign-up web page, for the snapshot of that error (test_snapshots.py) only, whose picture
+      shows a fixed domain and link. The fixture's web.test really does this (XEP-0077
+      redirection, prosody_modules/mod_test_web_signup.lua); the Pilot test of the case
+      (test_connecting.py) uses it.
     - `fetch_error=RuntimeError(...)`: an unexpected exception, i.e. a bug. No server can cause it.
     - `submit_error=NotAcceptableError(..., "weak-password")`: a server refusing a weak password.
       Prosody 0.12 has no password policy: mod_register_ibr takes any non-empty password.

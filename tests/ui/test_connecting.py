@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from textual.widgets import Button
 
-from onboard.core.errors import RegistrationClosedError
 from onboard.core.flow import WizardState
 from onboard.ui.screens.account import AccountScreen
 from onboard.ui.screens.connecting import ConnectingScreen
@@ -21,6 +20,7 @@ from onboard.ui.screens.form import FormScreen
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.service import LiveRegistration
 from onboard.ui.widgets.qr import QRCode
+from tests.servers.prosody import WEB_SIGNUP_URL
 from tests.ui.fakes import FakeRegistration
 from tests.ui.helpers import (
     NETWORK_WAIT,
@@ -129,18 +129,18 @@ async def test_tls_error_message_and_back_to_account(prosody: Any) -> None:
         await wait_for_screen(pilot, AccountScreen)
 
 
-async def test_closed_registration_with_web_page_shows_link_and_qr() -> None:
-    """Prosody never names a sign-up page: the one case left to a canned service here."""
-    url = "https://example.org/register"
-    fake = FakeRegistration(fetch_error=RegistrationClosedError("example.org", url))
-    app = test_app(ready_state(), service=fake, start="connect")
+@pytest.mark.prosody
+async def test_closed_registration_with_web_page_shows_link_and_qr(prosody: Any) -> None:
+    """web.test answers the form request with XEP-0077's redirection to its sign-up page."""
+    url = WEB_SIGNUP_URL
+    app = test_app(live_state(prosody, "web.test", fresh("web")), start="connect")
     opened: list[str] = []
     app.open_url = lambda link, new_tab=True: opened.append(link)  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, ConnectingScreen)
         await error_shown(pilot)
         text = screen_text(app)
-        assert "does not allow creating accounts from an app" in text
+        assert "web.test does not allow creating accounts from an app" in text
         assert url in text
         qr = screen.query_one(QRCode)
         assert qr.data == url

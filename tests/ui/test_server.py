@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -9,13 +10,14 @@ import pytest
 from textual.widgets import DataTable, Input
 
 from onboard.core.flow import WizardState
-from onboard.core.providers import Provider, bundled
+from onboard.core.providers import Provider, bundled, parse_providers
 from onboard.ui.screens.account import AccountScreen
 from onboard.ui.screens.filters import FiltersScreen
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.tor import TorScreen
 from onboard.ui.widgets.link_qr import LinkQRScreen
 from onboard.ui.widgets.qr import QRCode
+from tests.servers.prosody import LOCAL_PROVIDERS, WEB_SIGNUP_URL
 from tests.ui.helpers import (
     NETWORK_WAIT,
     SIZE,
@@ -322,6 +324,7 @@ async def test_filters_dialog_in_german() -> None:
 
 
 # Servers of the shared Prosody, one per kind of answer, all reached at its STARTTLS port.
+# (The snapshot of "check all" in test_snapshots.py shows these.)
 LIVE = [
     Provider("open.test", "A", True, captcha=False, email_required=False, countries=("DE",)),
     Provider("closed.test", "A", True, captcha=False, email_required=False, countries=("DE",)),
@@ -331,6 +334,9 @@ LIVE = [
              countries=("DE",)),
     Provider("notls.test", "A", True, captcha=False, email_required=False, countries=("DE",)),
 ]
+# The tests' providers file (tests/data/providers-local.json), read by the real parser: every
+# kind of answer the shared Prosody gives, web.test's sign-up page included.
+LOCAL_LIST = parse_providers(json.loads(LOCAL_PROVIDERS.read_text("utf-8")), "en")
 
 
 def live_column(screen: ServerScreen) -> dict[str, str]:
@@ -342,29 +348,43 @@ def live_column(screen: ServerScreen) -> dict[str, str]:
 @pytest.mark.usefixtures("prosody")
 async def test_check_all_shows_each_result_in_the_table(prosody: Any) -> None:
     state = WizardState(host=prosody.host, port=prosody.starttls_port, ca_file=prosody.ca_file)
-    app = test_app(state, providers=LIVE, start="server")
+    app = test_app(state, providers=LOCAL_LIST, start="server")
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, ServerScreen)
+        # The file says closed.test and web.test take no sign-up in the app: hidden at first.
+        assert "closed.test" not in rows(screen) and "web.test" not in rows(screen)
+        await pilot.press("tab", "i")
+        assert sorted(rows(screen)) == sorted(p.domain for p in LOCAL_LIST)
         assert set(live_column(screen).values()) == {""}
-        await pilot.press("tab", "C")
+        await pilot.press("C")
         await wait_until(pilot, lambda: "…" not in live_column(screen).values()
                          and not screen.pending, NETWORK_WAIT, "every check")
         assert live_column(screen) == {
             "captcha.test": "open",
             "closed.test": "closed",
             "expired.test": "bad TLS",
+            "fields.test": "open",
             "notls.test": "no TLS",
             "open.test": "open",
+            "selfsigned.test": "bad TLS",
+            "web.test": "web only",
             "wronghost.test": "bad TLS",
         }
-        assert "2 of 6 servers let you sign up in the app right now." in text_of(
+        assert "3 of 9 servers let you sign up in the app right now." in text_of(
             app, "#details")
-        assert len(app.probe_cache) == 6
+        assert len(app.probe_cache) == 9
         # The details of a checked row say why.
         table = screen.query_one("#providers", DataTable)
         table.move_cursor(row=rows(screen).index("expired.test"))
         await pilot.pause()
         assert "certificate for expired.test has expired" in text_of(app, "#details")
+        # The web-only server: the list's sign-up page, and the one the server itself named.
+        table.move_cursor(row=rows(screen).index("web.test"))
+        await pilot.pause()
+        details = " ".join(text_of(app, "#details").split())
+        assert f"Sign-up page: {WEB_SIGNUP_URL}" in details
+        assert "web.test does not allow creating accounts from an app." in details
+        assert f"sign up on the server's web page instead: {WEB_SIGNUP_URL}" in details
         # A second "check all" answers from the cache at once.
         await pilot.press("C")
         await wait_until(pilot, lambda: not screen.pending, 2, "the cached answers")

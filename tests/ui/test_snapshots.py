@@ -355,7 +355,8 @@ def test_connecting(snap_compare: SnapCompare, silent_server: Relay) -> None:
 
 
 def test_connecting_closed_with_web_page(snap_compare: SnapCompare) -> None:
-    # Prosody never names a sign-up page: see FakeRegistration.
+    # A fixed error keeps the picture the same in every run; test_connecting.py shows the
+    # same screen for the real web.test host of the test Prosody.
     error = RegistrationClosedError("example.org", "https://example.org/register")
     app = app_at("connect", service=FakeRegistration(fetch_error=error))
     assert snap_compare(app, terminal_size=SIZE, run_before=on(ConnectingScreen, error_shown))
