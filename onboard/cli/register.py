@@ -192,6 +192,7 @@ async def _register_over(args: argparse.Namespace, terminal: Terminal, state: Wi
         account = await session.submit(answers)
     finally:
         await session.close()
+    via = session.via  # where the sign-up went: an onion address, through Tor, or direct
 
     login_ok = True
     login_error: OnboardError | None = None
@@ -214,10 +215,14 @@ async def _register_over(args: argparse.Namespace, terminal: Terminal, state: Wi
             result["login_error"] = login_error.to_json()
         if invite is not None:
             result["invited_by"] = invite.inviter
+        if via is not None:
+            result["via"] = via.to_json()
         emit_json(result)
         return 0
     print(_("Account created: {jid}").format(jid=account.jid))
     print(_("Credentials saved to {path}").format(path=account.credentials_file))
+    if via is not None and via.tor:
+        print(via.describe())
     if invite is not None and invite.inviter:
         print(_("Invited by {jid}: the server makes you two contacts.").format(
             jid=invite.inviter))

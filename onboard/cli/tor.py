@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 
 from onboard.cli.io import emit_json, report_error
 from onboard.core.errors import InvalidInputError, OnboardError
-from onboard.core.tor.route import TorMode, parse_tor_mode
+from onboard.core.tor.route import PASSWORD_ENV, TorMode, parse_tor_mode
 from onboard.i18n import _
 
 if TYPE_CHECKING:
+    from onboard.core.errors import TorControlError
     from onboard.core.network import Network
     from onboard.core.tor.launch import BootstrapStatus
     from onboard.core.tor.route import TorRoute
@@ -41,6 +42,52 @@ def add_tor_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -
         "--bridges", type=Path, metavar="FILE",
         help=_("with --tor launch: connect through the bridges in FILE (one bridge line per "
                "line, from https://bridges.torproject.org), where Tor is blocked"))
+    if isinstance(parser, argparse.ArgumentParser):
+        # A command's option (the assistant takes the password from the environment only).
+        parser.add_argument(
+            "--tor-control-password-file", type=Path, metavar="FILE",
+            help=_("the control password of a running tor (its HashedControlPassword), on "
+                   "the first line of FILE; or set {env}. Without it, Tor's progress is read "
+                   "when its control port needs no password").format(env=PASSWORD_ENV))
+
+
+def read_control_password(path: Path | None) -> str | None:
+    """The password in --tor-control-password-file (None without it: then open_route takes
+    XMPP_ONBOARD_TOR_CONTROL_PASSWORD). Never from argv."""
+    if path is None:
+        return None
+    from onboard.core.crash import remember_secret
+
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(
+            _("The Tor control password file {path} could not be read: {error}").format(
+                path=path, error=getattr(exc, "strerror", None) or exc)) from None
+    if not lines or not lines[0]:
+        raise InvalidInputError(_("The Tor control password file {path} is empty.").format(
+            path=path))
+    remember_secret(lines[0])
+    return lines[0]
+
+
+def print_notes(route: TorRoute, quiet: bool) -> None:
+    """What the user should know about the route (e.g. its progress could not be read), on
+    stderr (not in --json mode)."""
+    if quiet or route.control_problem is None:
+        return
+    for note in route.notes:
+        sys.stderr.write(_("Tor: {note}").format(note=note) + "\n")
+    sys.stderr.write(control_hint(route.control_problem) + "\n")
+    sys.stderr.flush()
+
+
+def control_hint(problem: TorControlError) -> str:
+    """What to do about a control port that could not be used, for a command line."""
+    if problem.reason.startswith("password"):
+        return _("Give tor's control password with --tor-control-password-file FILE or in "
+                 "{env}.").format(env=PASSWORD_ENV)
+    return problem.hint
 
 
 def read_bridges(path: Path | None) -> list[str]:
@@ -84,8 +131,12 @@ async def network_for(args: argparse.Namespace, direct: Network) -> AsyncIterato
     from onboard.core.tor.route import open_route
 
     bridges = read_bridges(args.bridges)
-    route = await open_route(mode, bridges=bridges,
-                             on_status=BootstrapStatusPrinter(getattr(args, "json", False)))
+    quiet = getattr(args, "json", False)
+    route = await open_route(
+        mode, bridges=bridges, on_status=BootstrapStatusPrinter(quiet),
+        control_password=read_control_password(
+            getattr(args, "tor_control_password_file", None)))
+    print_notes(route, quiet)
     try:
         yield route.network.with_onions(known_onions())
     finally:
@@ -158,8 +209,9 @@ async def _check(args: argparse.Namespace, target: tuple[str, int]) -> dict[str,
     from onboard.core.tor.route import open_route
 
     found = await detect_tor() if args.tor.kind == "auto" else []
-    route: TorRoute = await open_route(args.tor, bridges=read_bridges(args.bridges),
-                                       on_status=BootstrapStatusPrinter(args.json))
+    route: TorRoute = await open_route(
+        args.tor, bridges=read_bridges(args.bridges), on_status=BootstrapStatusPrinter(args.json),
+        control_password=read_control_password(args.tor_control_password_file))
     try:
         circuit: dict[str, object] = {"target": f"{target[0]}:{target[1]}", "works": False,
                                       "seconds": None, "error": None}
@@ -175,6 +227,7 @@ async def _check(args: argparse.Namespace, target: tuple[str, int]) -> dict[str,
             "mode": str(args.tor),
             "found": [_source_json(s) for s in found],
             "used": _source_json(route.source),
+            "bootstrap": _bootstrap_json(route),
             "circuit": circuit,
         }
     finally:
@@ -195,11 +248,35 @@ def _source_json(source: object) -> dict[str, object]:
     }
 
 
+def _bootstrap_json(route: TorRoute) -> dict[str, object]:
+    """Tor's bootstrap as its control port told it: `progress` (100 when read, since the route
+    waits for it), or None with `error` saying why it could not be read (None as well when no
+    control port is known, e.g. for a SOCKS address given by hand)."""
+    problem = route.control_problem
+    return {
+        "progress": route.progress,
+        "note": route.notes[0] if route.notes else None,
+        "hint": None if problem is None else control_hint(problem),
+        # password-needed, cookie-unreadable or unreachable
+        "reason": None if problem is None else problem.reason,
+        "error": None if problem is None else problem.to_json(),
+    }
+
+
 def _print_check(report: dict[str, object]) -> None:
     used = report["used"]
     circuit = report["circuit"]
-    assert isinstance(used, dict) and isinstance(circuit, dict)
+    bootstrap = report["bootstrap"]
+    assert isinstance(used, dict) and isinstance(circuit, dict) and isinstance(bootstrap, dict)
     print(_("Tor used: {source}").format(source=used["label"]))
+    if bootstrap["progress"] is not None:
+        print(_("Tor's progress, read from its control port: {percent}%").format(
+            percent=bootstrap["progress"]))
+    elif bootstrap["note"] is not None:
+        print(bootstrap["note"])
+        print(bootstrap["hint"])
+    else:
+        print(_("Tor's progress was not read: no control port is known for it."))
     error = circuit["error"]
     if isinstance(error, dict):
         print(_("A connection through Tor to {target} failed: {message}").format(

@@ -528,6 +528,14 @@ SOCKS_REPLIES = {
     0xF6: "onion-bad-address",
     0xF7: "onion-intro-timed-out",
 }
+# Plain SOCKS5 replies that, for an onion address, mean the onion service could not be reached.
+ONION_PLAIN_REPLIES = frozenset({0x01, 0x04})
+
+
+def is_onion_target(target: str) -> bool:
+    """Whether "host:port" (or a bare host) names an onion service."""
+    host = target.rpartition(":")[0] if ":" in target else target
+    return host.strip("[]").rstrip(".").lower().endswith(".onion")
 
 
 class TorProxyError(OnboardError):
@@ -536,11 +544,20 @@ class TorProxyError(OnboardError):
     condition = "tor-proxy"
     exit_code = 13
 
-    def __init__(self, target: str, reply: int, detail: str | None = None) -> None:
+    def __init__(self, target: str, reply: int, detail: str | None = None, *,
+                 onion: bool | None = None) -> None:
         super().__init__(detail)
         self.target = target
         self.reply = reply
-        self.reason = SOCKS_REPLIES.get(reply, "unknown")
+        if onion is None:
+            onion = is_onion_target(target)
+        self.onion = onion
+        if onion and reply in ONION_PLAIN_REPLIES:
+            # A tor without ExtendedErrors (a system tor's 9050) says "general failure" or
+            # "host unreachable" for an onion service it could not reach.
+            self.reason = "onion-unreachable"
+        else:
+            self.reason = SOCKS_REPLIES.get(reply, "unknown")
 
     @property
     def message(self) -> str:
@@ -565,6 +582,8 @@ class TorProxyError(OnboardError):
             "onion-client-auth-wrong": _("The onion service {target} did not accept the key."),
             "onion-bad-address": _("{target} is not a valid onion address."),
             "onion-intro-timed-out": _("The onion service {target} did not answer in time."),
+            "onion-unreachable": _("The onion service {target} could not be reached: it is "
+                                   "offline, or its address is wrong or out of date."),
         }
         template = messages.get(self.reason, _("Tor could not open a connection to {target} "
                                                "(SOCKS reply {code})."))
@@ -574,10 +593,29 @@ class TorProxyError(OnboardError):
     def hint(self) -> str:
         if self.reason == "onion-bad-address":
             return _("Check the onion address, or use the server's normal name.")
+        if self.reason == "onion-unreachable":
+            return _("Compare the onion address with the one the server's operators publish. "
+                     "If it is right, the service may be down for now: try again later, or use "
+                     "the server's normal name over Tor.")
         if self.reason.startswith("onion-"):
             return _("Try again in a minute, or use the server's normal name over Tor.")
         return _("Try again in a minute (Tor picks another path), or choose another server. "
                  "Nothing was sent without Tor.")
+
+
+class TorConnectionLostError(NetworkError):
+    """In Tor mode, an open connection ended without a word from the server: tor stopped, or
+    its path to the server broke (or the server hung up). Nothing is retried without Tor."""
+
+    @property
+    def message(self) -> str:
+        return _("The connection through Tor ended before the server answered: Tor may have "
+                 "stopped, or lost its path to the server.")
+
+    @property
+    def hint(self) -> str:
+        return _("Check that Tor is still running, then try again. Nothing was sent without "
+                 "Tor.")
 
 
 class TorControlError(OnboardError):
@@ -609,9 +647,16 @@ class TorControlError(OnboardError):
             return _("Add your user to the tor group (on Debian: sudo adduser $USER "
                      "debian-tor, then log in again), or let this program start its own tor.")
         if self.reason.startswith("password"):
-            return _("Type the password set in tor's HashedControlPassword, or let this "
-                     "program start its own tor.")
+            return _("Give the password set in tor's HashedControlPassword (in the "
+                     "XMPP_ONBOARD_TOR_CONTROL_PASSWORD environment variable, or a file named "
+                     "with --tor-control-password-file), or let this program start its own "
+                     "tor.")
         return _("Let this program start its own tor instead.")
+
+    def to_json(self) -> dict[str, object]:
+        data = super().to_json()
+        data["reason"] = self.reason
+        return data
 
 
 class TorBootstrapError(OnboardError):

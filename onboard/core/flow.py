@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from onboard.core.xmpp.address import ServerAddress
 
@@ -25,6 +25,17 @@ def _direct() -> Network:
     from onboard.core.network import DirectNetwork
 
     return DirectNetwork()
+
+
+def _closed() -> Network:
+    from onboard.core.network import ClosedNetwork
+
+    return ClosedNetwork()
+
+
+def tor_asked_for(tor_mode: str) -> bool:
+    """Whether a `tor_mode` text asks for Tor: anything but "off" (an unknown text too)."""
+    return tor_mode.strip().lower() != "off"
 
 
 @dataclass
@@ -52,6 +63,9 @@ class WizardState:
     jid: str = ""
     credentials_file: Path | None = None
     login_verified: bool = False
+    # How bytes leave. Fails closed by construction: while `tor_mode` asks for Tor, a direct
+    # network is never kept here; it becomes a `ClosedNetwork` (nothing is sent) until the Tor
+    # route is open and a Tor network replaces it (see `__setattr__`).
     network: Network = field(default_factory=_direct)
     # The Tor choice (`TorMode` as text: off, auto, system, browser, launch, socks5://…), the
     # bridge lines for a launched tor, and where the Tor in use came from, in plain words.
@@ -73,6 +87,24 @@ class WizardState:
     helper_ticked: set[str] = field(default_factory=set)
     connection_chosen: bool = False
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in ("network", "tor_mode"):
+            self._close_while_tor_is_asked_for()
+
+    def _close_while_tor_is_asked_for(self) -> None:
+        """Tor asked for and the network direct: closed instead. Tor no longer asked for and
+        the network closed: direct again (only "off" ever means direct)."""
+        network: Network | None = self.__dict__.get("network")
+        mode: str | None = self.__dict__.get("tor_mode")
+        if network is None or mode is None:  # still being built (`network` comes first)
+            return
+        if tor_asked_for(mode):
+            if network.name == "direct":
+                super().__setattr__("network", _closed())
+        elif network.name == "closed":
+            super().__setattr__("network", _direct())
+
     def onion_address(self) -> str | None:
         """The onion address the connection will use (Tor on, the server has one, and no
         host was given by hand)."""
@@ -84,8 +116,14 @@ class WizardState:
 
     @property
     def tor_on(self) -> bool:
-        """Everything goes through Tor (the network object is a Tor one)."""
+        """A Tor route is in use: everything goes through Tor (the network is a Tor one)."""
         return self.network.name == "tor"
+
+    @property
+    def tor_requested(self) -> bool:
+        """Tor is asked for (its route open or not yet): nothing may leave any other way, so
+        links are not handed to the system browser either."""
+        return self.tor_on or tor_asked_for(self.tor_mode)
 
     def server(self) -> ServerAddress:
         return ServerAddress(self.domain, self.host, self.port, self.direct_tls, self.ca_file)

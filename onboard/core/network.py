@@ -1,8 +1,9 @@
 """The one object that decides how bytes leave the machine.
 
 Every connection, XMPP and HTTP alike, asks a `Network` for its socket or HTTP client; nothing
-else in onboard opens a socket. Today there is `DirectNetwork`; Tor mode will be another
-implementation with the same interface, so callers never choose the route themselves.
+else in onboard opens a socket. `DirectNetwork` connects from this machine; `TorNetwork`
+(onboard.core.tor.network) goes through tor's SOCKS port; `ClosedNetwork` stands in while Tor is
+asked for but not connected yet, and sends nothing. Callers never choose the route themselves.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from onboard.core.errors import (
     DnsError,
     NetworkError,
     NetworkTimeoutError,
+    TorUnavailableError,
 )
+from onboard.i18n import _
 
 if TYPE_CHECKING:
     import httpx
@@ -158,9 +161,59 @@ class DirectNetwork:
                                  verify=verify)
 
 
+class TorNotConnectedError(TorUnavailableError):
+    """Tor was asked for, but no Tor route is open yet: nothing was sent."""
+
+    condition = "tor-not-connected"
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+    @property
+    def message(self) -> str:
+        return _("Tor is not connected yet, so nothing was sent.")
+
+    @property
+    def hint(self) -> str:
+        return _("Connect to Tor first, then try again. Nothing is ever sent without Tor once "
+                 "you chose it.")
+
+
+class ClosedNetwork:
+    """The route while Tor is asked for but not connected yet: every way out fails.
+
+    A wizard state whose Tor mode is on starts with this one (see `WizardState`), so anything
+    that runs before the Tor route is open fails with `TorNotConnectedError` instead of going
+    out directly. Discovery and sockets raise it at once; the HTTP client is an ordinary one
+    whose every connection asks `open_socket`, so requests fail with it as their cause (as with
+    a tor that went away; `onboard_error_in` finds it).
+    """
+
+    name = "closed"
+
+    def __repr__(self) -> str:
+        return "ClosedNetwork()"
+
+    async def discover_xmpp(self, domain: str, timeout: float) -> list[Endpoint]:
+        raise TorNotConnectedError()
+
+    async def open_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        raise TorNotConnectedError()
+
+    def http_client(self, timeout: float, ca_file: Path | None = None) -> httpx.AsyncClient:
+        from onboard.core.tor.network import routed_http_client  # imports httpcore: late
+
+        return routed_http_client(self, timeout, ca_file)
+
+
 def for_new_account(network: Network) -> Network:
     """The route for one new account: over Tor a fresh circuit (its own SOCKS credentials), so
     accounts made one after another are not linked by their path, and per-IP sign-up limits
     see different exits; the direct route as it is."""
     isolated = getattr(network, "isolated", None)
     return isolated() if callable(isolated) else network
+
+
+if TYPE_CHECKING:
+    def _is_a_network(network: ClosedNetwork) -> Network:  # mypy checks the protocol here
+        return network

@@ -277,6 +277,45 @@ async def test_each_reply_code_is_a_tor_proxy_error(socks: ScriptedSocks, code: 
     assert error.exit_code == 13
 
 
+ONION = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuv.onion"
+
+
+@pytest.mark.parametrize("code", [0x01, 0x04], ids=["0x01", "0x04"])
+async def test_plain_failures_for_an_onion_are_an_onion_service_problem(
+        socks: ScriptedSocks, code: int) -> None:
+    """A tor without ExtendedErrors (a system tor's 9050) answers an onion service it cannot
+    reach with "general failure" or "host unreachable": said as an onion problem."""
+    socks.reply = code
+    with pytest.raises(TorProxyError) as caught:
+        await socks5_connect(socks.address, ONION.upper() + ".", 5222, 5)
+    error = caught.value
+    assert (error.reply, error.reason, error.onion) == (code, "onion-unreachable", True)
+    assert error.message == (f"The onion service {ONION.upper()}.:5222 could not be reached: "
+                             "it is offline, or its address is wrong or out of date.")
+    assert "onion address" in error.hint and "normal name over Tor" in error.hint
+    assert "Tor could not reach" not in error.message
+    assert (error.condition, error.exit_code) == ("tor-proxy", 13)
+
+
+@pytest.mark.parametrize("code", [0x05, 0x06, 0xF0, 0xF6])
+async def test_other_replies_for_an_onion_keep_their_meaning(socks: ScriptedSocks,
+                                                             code: int) -> None:
+    socks.reply = code
+    with pytest.raises(TorProxyError) as caught:
+        await socks5_connect(socks.address, ONION, 5222, 5)
+    assert caught.value.onion and caught.value.reason == SOCKS_REPLIES[code]
+
+
+@pytest.mark.parametrize("host", ["xmpp.example.org", "onion.example.org", "192.0.2.7"])
+async def test_plain_failures_for_other_hosts_stay_plain(socks: ScriptedSocks,
+                                                        host: str) -> None:
+    socks.reply = 0x01
+    with pytest.raises(TorProxyError) as caught:
+        await socks5_connect(socks.address, host, 5222, 5)
+    assert not caught.value.onion and caught.value.reason == "general-failure"
+    assert caught.value.message == f"Tor could not reach {host}:5222."
+
+
 async def test_an_unknown_reply_code_still_says_which(socks: ScriptedSocks) -> None:
     socks.reply = 0x42
     with pytest.raises(TorProxyError) as caught:

@@ -3,8 +3,9 @@
 The SOCKS server is the scripted one (its own thread and loop); for HTTPS it relays to a real
 HTTPS server on loopback whose certificate names "lists.example.test", a name that exists
 nowhere, so the request only works if the name went to the proxy and nothing resolved it here.
-An audit hook records the connects and name look-ups of the test's own thread (the relay's
-connects happen in the server's thread and are not ours).
+A process-wide audit hook records every connect and name look-up, from any thread (a look-up
+handed to an executor thread would count too); only the scripted server's own thread, the far
+side of the proxy, is left out of the connects.
 """
 
 from __future__ import annotations
@@ -40,34 +41,42 @@ ONION = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuv.onion"
 
 
 class Audit:
-    """The `socket.connect` and `socket.getaddrinfo` events of one thread while watching."""
+    """Every `socket.connect` and `socket.getaddrinfo` of this process, in any thread, while
+    watching; `connects` leaves out those of the threads passed as `far_side` (a scripted
+    SOCKS server relaying to a local server is the network beyond the proxy, not the code
+    under test). `far_side_lookups` are the look-ups made there."""
 
     def __init__(self) -> None:
-        self.thread: int | None = None
+        self.recording = False
+        self.far_side: frozenset[int] = frozenset()
         self.connects: list[Any] = []
         self.lookups: list[Any] = []
-        self.other_threads_lookups: list[Any] = []
+        self.far_side_lookups: list[Any] = []
         sys.addaudithook(self._hook)
 
     def _hook(self, event: str, args: tuple[Any, ...]) -> None:
-        if self.thread is None or event not in ("socket.connect", "socket.getaddrinfo"):
+        if not self.recording or event not in ("socket.connect", "socket.getaddrinfo"):
             return
-        mine = threading.get_ident() == self.thread
-        if event == "socket.connect" and mine:
-            self.connects.append(args[1])
-        elif event == "socket.getaddrinfo":
-            (self.lookups if mine else self.other_threads_lookups).append(args[:2])
+        far = threading.get_ident() in self.far_side
+        if event == "socket.connect":
+            if not far:
+                self.connects.append(args[1])
+        else:
+            (self.far_side_lookups if far else self.lookups).append(args[:2])
 
     @contextlib.contextmanager
-    def watch(self) -> Iterator[Audit]:
+    def watch(self, *far_side: ScriptedSocks) -> Iterator[Audit]:
         self.connects.clear()
         self.lookups.clear()
-        self.other_threads_lookups.clear()
-        self.thread = threading.get_ident()
+        self.far_side_lookups.clear()
+        # The scripted server runs its loop in a thread of its own (socks_script.py).
+        self.far_side = frozenset(server._thread.ident or 0 for server in far_side)
+        self.recording = True
         try:
             yield self
         finally:
-            self.thread = None
+            self.recording = False
+            self.far_side = frozenset()
 
 
 _AUDIT: list[Audit] = []
@@ -315,7 +324,7 @@ async def test_only_the_proxy_is_ever_connected_and_nothing_is_looked_up(
     socks.script = "relay"
     socks.routes = {LIST_HOST: "127.0.0.1"}
     network = TorNetwork(socks.address, onions={"example.org": [ONION]}).isolated()
-    with audit.watch():
+    with audit.watch(socks):
         endpoints = await network.discover_xmpp("example.org", 5)
         for endpoint in endpoints:  # the relay knows no XMPP server: 0x04 for each
             with pytest.raises(TorProxyError):
@@ -327,6 +336,6 @@ async def test_only_the_proxy_is_ever_connected_and_nothing_is_looked_up(
     assert response.status_code == 200
     assert audit.connects == [socks.address] * 4
     assert audit.lookups == []
-    assert audit.other_threads_lookups == []  # not even the relay needed one
+    assert audit.far_side_lookups == []  # not even the relay needed one
     assert [r.host for r in socks.requests] == [ONION, "example.org", LIST_HOST,
                                                 "unknown.example.test"]

@@ -101,26 +101,47 @@ def _probe(control: ControlAddress, where: str, timeout: float) -> None:
         raise TorControlError("unreachable", where, "not a tor control port")
 
 
+def _guest_controller() -> type[Controller]:
+    """A stem Controller that never takes ownership of the tor it talks to.
+
+    stem sends TAKEOWNERSHIP after authenticating when tor's __OwningControllerProcess is this
+    process: that tor then exits when the connection closes. Right for a tor this program
+    launched, wrong for one it only found (the system's, Tor Browser's)."""
+    from stem.control import BaseController, Controller
+
+    class GuestController(Controller):  # type: ignore[misc]
+        def _post_authentication(self) -> None:
+            # Only BaseController's part: no listeners to re-attach on a new connection,
+            # and no TAKEOWNERSHIP.
+            BaseController._post_authentication(self)
+
+    return GuestController
+
+
 def open_controller(control: ControlAddress, password: str | None = None,
-                    timeout: float = 5.0) -> Controller:
+                    timeout: float = 5.0, *, take_ownership: bool = True) -> Controller:
     """An authenticated stem Controller for a tor's control port or socket (synchronous).
 
     Cookie authentication needs no password (stem reads the cookie file). Raises
     TorControlError with reason "password-needed", "password-wrong", "cookie-unreadable" or
     "unreachable" (nothing listening, not a tor, or no answer within `timeout` seconds).
-    Never prompts.
+    Never prompts. With `take_ownership` False, closing the controller never ends that tor
+    (for a tor this program did not start).
     """
     import stem
     import stem.connection
+    import stem.socket
     from stem.control import Controller
 
     where = control_where(control)
     _probe(control, where, timeout)
+    # Controller.from_port and .from_socket_file always make a plain Controller.
+    kind = Controller if take_ownership else _guest_controller()
     try:
         if isinstance(control, Path):
-            controller = Controller.from_socket_file(str(control))
+            controller = kind(stem.socket.ControlSocketFile(str(control)))
         else:
-            controller = Controller.from_port(address=control[0], port=control[1])
+            controller = kind(stem.socket.ControlPort(control[0], control[1]))
     except stem.SocketError as exc:
         raise TorControlError("unreachable", where, str(exc)) from None
     try:

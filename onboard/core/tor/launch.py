@@ -197,7 +197,7 @@ class LaunchedTor:
         self._lock = threading.Lock()
         self._started = False
         self._stopped = False
-        self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._watcher: BootstrapWatcher | None = None
         self._log_lines: list[str] = []
 
     # --- public --------------------------------------------------------------------------------
@@ -245,11 +245,8 @@ class LaunchedTor:
             self.stop()
             raise
         # Connected: stop collecting events (nobody would read them any more).
-        controller = self._controller
-        if controller is not None:
-            with contextlib.suppress(Exception):
-                controller.remove_event_listener(self._on_event)
-        self._next_events(0)
+        if self._watcher is not None:
+            self._watcher.stop_listening()
 
     def stop(self) -> None:
         """Stop tor (HALT, then kill if it lingers). Safe to call at any time, repeatedly."""
@@ -391,11 +388,8 @@ class LaunchedTor:
         listeners = controller.get_info("net/listeners/socks").split()
         host, _sep, port = listeners[0].strip('"').rpartition(":")
         self._socks = (host.strip("[]"), int(port))
-
-        from stem.control import EventType
-
-        controller.add_event_listener(
-            self._on_event, EventType.STATUS_CLIENT, EventType.STATUS_GENERAL, EventType.WARN)
+        self._watcher = BootstrapWatcher(controller, bridges=bool(self.bridges))
+        self._watcher.listen()
 
     def _start_problem(self, fallback: str) -> str:
         """tor's own words on why it did not start ([err] or last [warn] line)."""
@@ -409,23 +403,53 @@ class LaunchedTor:
 
     # --- watching ------------------------------------------------------------------------------
 
-    def _on_event(self, event: Any) -> None:
-        """stem's listener: only queues plain data (stem would swallow an exception)."""
-        try:
-            kind = type(event).__name__
-            if kind == "StatusEvent":
-                self._events.put((f"{event.status_type}:{event.action}",
-                                  (event.runlevel, dict(event.keyword_args))))
-            elif kind == "LogEvent":
-                self._events.put(("LOG", str(event.message)))
-        except Exception:  # never let stem swallow it silently
-            log.exception("could not read a tor event")
-
     def _watch(self, on_status: Callable[[BootstrapStatus], None], cancel: threading.Event,
                stall_after: float, deadline: float) -> None:
-        controller = self._controller
+        watcher = self._watcher
         process = self.process
-        assert controller is not None and process is not None
+        assert watcher is not None and process is not None
+        watcher.watch(on_status, cancel=cancel, stall_after=stall_after, deadline=deadline,
+                      stopped=lambda: self._stopped, ended=lambda: process.poll() is not None)
+
+
+class BootstrapWatcher:
+    """Follows a tor's bootstrap through an authenticated stem Controller: its bootstrap
+    events, and `status/bootstrap-phase` asked every second for events that were missed.
+
+    Shared by a tor this program launched and one it found (system tor, Tor Browser).
+    `listen()` first, then `watch()` (synchronous: run it in a thread worker)."""
+
+    def __init__(self, controller: Controller, *, bridges: bool = False) -> None:
+        self.controller = controller
+        self.bridges = bridges
+        self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def listen(self) -> None:
+        from stem.control import EventType
+
+        self.controller.add_event_listener(
+            self._on_event, EventType.STATUS_CLIENT, EventType.STATUS_GENERAL, EventType.WARN)
+
+    def stop_listening(self) -> None:
+        with contextlib.suppress(Exception):
+            self.controller.remove_event_listener(self._on_event)
+        self._next_events(0)
+
+    def phase(self) -> BootstrapStatus:
+        """Where tor is now (GETINFO status/bootstrap-phase), in plain words."""
+        state = _Tracker()
+        state.apply(_keywords(self.controller.get_info("status/bootstrap-phase")))
+        return state.status()
+
+    def watch(self, on_status: Callable[[BootstrapStatus], None], *, cancel: threading.Event,
+              stall_after: float, deadline: float, stopped: Callable[[], bool] = lambda: False,
+              ended: Callable[[], bool] = lambda: False) -> None:
+        """Return once tor is at 100%. `on_status` gets a status at each change and at
+        least every second. Raises CancelledByUserError once `cancel` is set or `stopped()`
+        is true, TorBootstrapError "exited" once `ended()` is true, "stalled" when the
+        percentage has not moved for `stall_after` seconds, "timeout" at `deadline` (a
+        time.monotonic() value)."""
+        controller = self.controller
         state = _Tracker()
         last_sent = next_poll = time.monotonic()
         sent: tuple[int, str, str | None] | None = None
@@ -439,9 +463,9 @@ class LaunchedTor:
                 on_status(status)
 
         while True:
-            if cancel.is_set() or self._stopped:
+            if cancel.is_set() or stopped():
                 raise CancelledByUserError()
-            if process.poll() is not None:
+            if ended():
                 raise self._bootstrap_error("exited", state)
             # Events first (in order, each step reported), then the polled phase as a
             # fallback for events that were missed.
@@ -472,6 +496,18 @@ class LaunchedTor:
             if now >= deadline:
                 raise self._bootstrap_error("timeout", state)
 
+    def _on_event(self, event: Any) -> None:
+        """stem's listener: only queues plain data (stem would swallow an exception)."""
+        try:
+            kind = type(event).__name__
+            if kind == "StatusEvent":
+                self._events.put((f"{event.status_type}:{event.action}",
+                                  (event.runlevel, dict(event.keyword_args))))
+            elif kind == "LogEvent":
+                self._events.put(("LOG", str(event.message)))
+        except Exception:  # never let stem swallow it silently
+            log.exception("could not read a tor event")
+
     def _next_events(self, wait: float) -> list[tuple[str, Any]]:
         """The queued events: waits up to `wait` seconds for the first."""
         try:
@@ -493,7 +529,7 @@ class LaunchedTor:
         elif state.last_log:
             detail = f"tor: {state.last_log}"
         kind = TorClockSkewError if state.clock else TorBootstrapError
-        return kind(reason, state.progress, detail, bridges=bool(self.bridges))
+        return kind(reason, state.progress, detail, bridges=self.bridges)
 
 
 class _Tracker:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from onboard.core.errors import InvalidInputError, TorUnavailableError
+from onboard.core.errors import InvalidInputError, TorControlError, TorUnavailableError
 from onboard.i18n import _
 
 if TYPE_CHECKING:
-    from onboard.core.tor.control import TorSource
+    import threading
+
+    from onboard.core.tor.control import ControlAddress, TorSource
     from onboard.core.tor.launch import BootstrapStatus, LaunchedTor
     from onboard.core.tor.network import TorNetwork
 
@@ -24,6 +26,13 @@ TorModeKind = Literal["off", "auto", "system", "browser", "launch", "socks"]
 MODE_KINDS: tuple[TorModeKind, ...] = ("off", "auto", "system", "browser", "launch", "socks")
 # How long a SOCKS greeting to a found or given Tor may take.
 DETECT_TIMEOUT = 2.0
+# How long the greeting of a health check may take (the tor is local: it answers in a few ms).
+ALIVE_TIMEOUT = 2.0
+
+# A found tor's control password, for a control port that asks for one (never on argv).
+PASSWORD_ENV = "XMPP_ONBOARD_TOR_CONTROL_PASSWORD"
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -91,11 +100,57 @@ class TorRoute:
     source: TorSource
     network: TorNetwork
     launched: LaunchedTor | None = field(default=None, repr=False)
+    # Tor's bootstrap percentage as its control port told it (100 once in use), or None when
+    # it could not be read: no control port known, or `control_problem` says why.
+    progress: int | None = None
+    control_problem: TorControlError | None = field(default=None, repr=False)
+
+    @property
+    def notes(self) -> list[str]:
+        """What the user should know about this route, in plain words."""
+        if self.control_problem is None:
+            return []
+        return [_("Could not read Tor's progress ({reason}); using its SOCKS port.").format(
+            reason=control_problem_text(self.control_problem))]
 
     def close(self) -> None:
         if self.launched is not None:
             self.launched.stop()
             self.launched = None
+
+    async def alive(self, timeout: float = ALIVE_TIMEOUT) -> bool:
+        """Whether this route still works, checked cheaply: a launched tor's process is still
+        running, and the SOCKS port answers a SOCKS5 greeting (the same check that found it;
+        no request is made through it). Never raises."""
+        from onboard.core.tor.socks import is_socks5
+
+        launched = self.launched
+        if launched is not None and not launched.running:
+            return False
+        host, port = self.source.socks
+        return await is_socks5(host, port, timeout)
+
+
+def control_problem_text(problem: TorControlError) -> str:
+    """Why a found tor's control port could not be used, in a few plain words."""
+    texts = {
+        "password-needed": _("it asks for a control password"),
+        "password-wrong": _("it did not accept the control password"),
+        "cookie-unreadable": _("this user may not read its cookie file"),
+    }
+    return texts.get(problem.reason, _("its control port {where} could not be "
+                                       "used")).format(where=problem.where)
+
+
+def control_password_from_env() -> str | None:
+    """The control password in XMPP_ONBOARD_TOR_CONTROL_PASSWORD, if set and not empty."""
+    import os
+
+    from onboard.core.crash import remember_secret
+
+    password = os.environ.get(PASSWORD_ENV) or None
+    remember_secret(password)
+    return password
 
 
 def _candidates(kind: TorModeKind) -> list[TorSource]:
@@ -137,43 +192,109 @@ async def open_route(
     candidates: Sequence[TorSource] | None = None,
     stall_after: float = 30.0,
     give_up_after: float | None = None,
+    control_password: str | None = None,
 ) -> TorRoute:
     """A working route for `mode` (not "off"): found and checked, or launched and bootstrapped.
 
-    For "launch", `on_status` receives each bootstrap step (from a worker thread: hand it to
-    your loop). Cancelling the awaiting task stops a launching tor. Raises the Tor errors of
-    onboard.core.errors; never falls back to anything else.
+    A found tor (system, Tor Browser) must answer SOCKS5; when its control port can be used
+    (no authentication, a readable cookie, or `control_password`, by default the one in
+    XMPP_ONBOARD_TOR_CONTROL_PASSWORD), its bootstrap is read, and waited for when below
+    100% (with the same stall and give-up limits as a launched tor). When the control port
+    cannot be used, the route goes on with SOCKS alone and `route.notes` says why; a given
+    password that tor refuses is an error (TorControlError "password-wrong").
+
+    `on_status` receives each bootstrap step while waiting (from a worker thread: hand it
+    to your loop). Cancelling the awaiting task stops the wait (and a launching tor).
+    Raises the Tor errors of onboard.core.errors; never falls back to anything else.
     """
     from onboard.core.tor.network import TorNetwork
 
     if mode.kind == "off":
         raise ValueError("open_route needs a Tor mode, not off")
-    if mode.kind != "launch":
-        source = await find_tor(mode, candidates)
-        # A token of the app's own keeps its circuits apart from other programs on that tor.
-        return TorRoute(source, TorNetwork(source.socks).isolated())
-
-    import asyncio
-    import threading
-
-    from onboard.core.tor.launch import LaunchedTor
-
-    launched = LaunchedTor(bridges=list(bridges), extra_config=dict(extra_config or {}))
-    cancel = threading.Event()
 
     def report(status: BootstrapStatus) -> None:
         if on_status is not None:
             on_status(status)
 
+    if mode.kind != "launch":
+        source = await find_tor(mode, candidates)
+        progress: int | None = None
+        problem: TorControlError | None = None
+        if source.control is not None:
+            password = control_password if control_password is not None \
+                else control_password_from_env()
+            progress, problem = await _in_thread(
+                _follow_bootstrap, source.control, password, report, stall_after,
+                give_up_after)
+        # A token of the app's own keeps its circuits apart from other programs on that tor.
+        return TorRoute(source, TorNetwork(source.socks).isolated(), progress=progress,
+                        control_problem=problem)
+
+    from onboard.core.tor.launch import LaunchedTor
+
+    launched = LaunchedTor(bridges=list(bridges), extra_config=dict(extra_config or {}))
     try:
-        await asyncio.shield(asyncio.to_thread(
-            launched.bootstrap, report, cancel=cancel, stall_after=stall_after,
-            give_up_after=give_up_after))
-    except asyncio.CancelledError:
-        cancel.set()
-        launched.stop()
-        raise
+        await _in_thread(lambda cancel: launched.bootstrap(
+            report, cancel=cancel, stall_after=stall_after, give_up_after=give_up_after))
     except BaseException:
         launched.stop()
         raise
-    return TorRoute(launched.source(), TorNetwork(launched.socks).isolated(), launched)
+    return TorRoute(launched.source(), TorNetwork(launched.socks).isolated(), launched,
+                    progress=100)
+
+
+async def _in_thread(work: Callable[..., _T], *args: object) -> _T:
+    """`work(*args, cancel=...)` in a worker thread; cancelling the awaiting task sets the
+    event `cancel` (the work then ends with CancelledByUserError, which nobody awaits)."""
+    import asyncio
+    import threading
+
+    cancel = threading.Event()
+    task = asyncio.ensure_future(asyncio.to_thread(work, *args, cancel))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        cancel.set()
+        # Read the work's own ending, so asyncio does not report it as never retrieved.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        raise
+
+
+def _follow_bootstrap(control: ControlAddress, password: str | None,
+                      report: Callable[[BootstrapStatus], None], stall_after: float,
+                      give_up_after: float | None, cancel: threading.Event,
+                      ) -> tuple[int | None, TorControlError | None]:
+    """A found tor's bootstrap through its control port (synchronous): (100, None) once it is
+    connected, waiting when it is not yet; (None, problem) when the control port cannot be
+    used. Raises TorControlError "password-wrong" for a refused password, TorBootstrapError
+    when tor stalls, gives up or goes away, CancelledByUserError once `cancel` is set. Never
+    takes ownership of that tor: closing the connection leaves it running."""
+    import time
+
+    from onboard.core.tor.control import control_where, open_controller
+    from onboard.core.tor.launch import GIVE_UP_AFTER, BootstrapWatcher
+
+    try:
+        controller = open_controller(control, password, take_ownership=False)
+    except TorControlError as problem:
+        if problem.reason == "password-wrong":
+            raise
+        return None, problem
+    try:
+        watcher = BootstrapWatcher(controller)
+        try:
+            first = watcher.phase()
+        except Exception as exc:  # it answered authentication, then not this: no progress
+            return None, TorControlError("unreachable", control_where(control), str(exc))
+        if first.progress >= 100:
+            return 100, None
+        report(first)
+        watcher.listen()
+        deadline = time.monotonic() + (give_up_after if give_up_after is not None
+                                       else GIVE_UP_AFTER)
+        watcher.watch(report, cancel=cancel, stall_after=stall_after, deadline=deadline,
+                      ended=lambda: not controller.is_alive())
+        return 100, None
+    finally:
+        controller.close()
+

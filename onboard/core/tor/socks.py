@@ -15,7 +15,12 @@ import asyncio
 import ipaddress
 import socket
 
-from onboard.core.errors import NetworkTimeoutError, TorProxyError, TorUnavailableError
+from onboard.core.errors import (
+    NetworkTimeoutError,
+    TorProxyError,
+    TorUnavailableError,
+    is_onion_target,
+)
 
 SOCKS_VERSION = 0x05
 NO_AUTH = 0x00
@@ -143,7 +148,9 @@ async def socks5_connect(proxy: tuple[str, int], host: str, port: int, timeout: 
 
     The whole exchange (TCP connect to the proxy included) takes at most `timeout` seconds.
     Raises TorUnavailableError (nothing listening, reset, hung up, not SOCKS5, credentials
-    refused), TorProxyError (the proxy answered with an error code: `reply` has it) or
+    refused), TorProxyError (the proxy answered with an error code: `reply` has it; for an
+    onion address, tor's plain "general failure" and "host unreachable" are worded as an
+    onion service that could not be reached) or
     NetworkTimeoutError("connect", timeout); ValueError for a proxy given by name or a host
     or port that cannot be sent. The socket is closed on any failure and on cancellation.
     """
@@ -169,7 +176,8 @@ async def socks5_connect(proxy: tuple[str, int], host: str, port: int, timeout: 
         raise
     if reply != 0x00:
         sock.close()
-        raise TorProxyError(f"{host}:{port}", reply, f"SOCKS5 reply 0x{reply:02x}")
+        raise TorProxyError(f"{host}:{port}", reply, f"SOCKS5 reply 0x{reply:02x}",
+                            onion=is_onion_target(host))
     return sock
 
 

@@ -7,7 +7,9 @@ to a server that offers no TLS). This subclass:
 - verifies the certificate against the XMPP domain, always;
 - refuses to go on before anything is sent when the stream is not encrypted and the server
   offers no STARTTLS;
-- reports the first failure as an `OnboardError` through `failure`, so callers can await it.
+- reports the first failure as an `OnboardError` through `failure`, so callers can await it;
+- remembers the endpoints that failed before the one used (`via()`), so callers can say that an
+  onion address did not answer and the server's normal address was used, still through Tor.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import ssl
 import typing
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import slixmpp
@@ -42,10 +45,13 @@ from onboard.core.errors import (
     ProtocolError,
     StreamClosedError,
     TlsError,
+    TorConnectionLostError,
+    is_onion_target,
 )
 from onboard.core.network import Endpoint, Network
 from onboard.core.text import one_line
 from onboard.core.xmpp.address import ServerAddress
+from onboard.i18n import _
 
 # slixmpp 1.17 does not know this condition and would turn Prosody's rate-limit answer into a
 # 15 s timeout.
@@ -85,6 +91,60 @@ def tls_error_from(domain: str, error: BaseException) -> TlsError:
     return TlsError(domain, reason, message)
 
 
+@dataclass(frozen=True)
+class Via:
+    """Where a connection went: `endpoint`, through Tor or not, and the onion address tried
+    first that did not answer (`onion_failed`, with its error) when the server's normal
+    address was used instead (still through Tor)."""
+
+    endpoint: Endpoint
+    tor: bool
+    onion_failed: tuple[Endpoint, OnboardError] | None = None
+
+    @property
+    def onion(self) -> str | None:
+        """The onion address used, if the connection went to one."""
+        host = self.endpoint.host
+        return host if is_onion_target(host) else None
+
+    @property
+    def route(self) -> str:
+        """"tor-onion", "tor" (through a Tor exit) or "direct"."""
+        if not self.tor:
+            return "direct"
+        return "tor-onion" if self.onion else "tor"
+
+    def describe(self) -> str:
+        """One or two plain sentences for the user."""
+        where = f"{self.endpoint.host}:{self.endpoint.port}"
+        if self.onion:
+            text = _("Connected over Tor to the onion address {onion}.").format(onion=where)
+        elif self.tor:
+            text = _("Connected over Tor, through a Tor exit, to {address}.").format(
+                address=where)
+        else:
+            text = _("Connected directly (without Tor) to {address}.").format(address=where)
+        if self.onion_failed is not None:
+            tried, error = self.onion_failed
+            text = _("The onion address {onion} did not answer ({reason}); the server's normal "
+                     "address was used, still through Tor.").format(
+                onion=tried.host, reason=error.message.rstrip(".")) + " " + text
+        return text
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "route": self.route,
+            "host": self.endpoint.host,
+            "port": self.endpoint.port,
+            "onion": self.onion,
+        }
+        if self.onion_failed is not None:
+            tried, error = self.onion_failed
+            data["onion_failed"] = {"onion": tried.host, "port": tried.port,
+                                    "error": error.to_json()}
+        return data
+
+
 async def endpoints_for(server: ServerAddress, network: Network, timeout: float) -> list[Endpoint]:
     explicit = server.explicit_endpoint()
     if explicit is not None:
@@ -114,8 +174,11 @@ class OnboardClient(slixmpp.ClientXMPP):
         self.purpose = purpose
         self.enable_plaintext = False
         self.connected_endpoint: Endpoint | None = None
+        # The endpoints that could not be reached before the one used, with why.
+        self.skipped: list[tuple[Endpoint, OnboardError]] = []
         self._upgrading_to_tls = False
         self._starttls_asked = False
+        self._tls_started = False  # STARTTLS done: a later hang-up is no refusal of TLS
         self.stream_features: set[str] = set()
         self.sasl_mechanisms: list[str] = []
         # The SASL mechanism a login succeeded with, e.g. SCRAM-SHA-1-PLUS (channel binding).
@@ -149,12 +212,17 @@ class OnboardClient(slixmpp.ClientXMPP):
     def _on_disconnected(self, reason: Any) -> None:
         if self._upgrading_to_tls:
             return  # start_tls() reports what went wrong, more precisely
-        if self._starttls_asked and not self.is_encrypted():
+        # (slixmpp drops the transport before this event: is_encrypted() is False by now.)
+        if self._starttls_asked and not self._tls_started:
             # Hanging up on <starttls/> leaves only the clear: never fall back to it.
             self.fail(TlsError(self.target.domain, "handshake",
                                "the server closed the connection instead of starting TLS"))
             return
-        self.fail(NetworkError(str(reason) if reason else "the server closed the connection"))
+        detail = str(reason) if reason else "the server closed the connection"
+        if self.route.name == "tor":  # tor may have stopped: say so, and never go around it
+            self.fail(TorConnectionLostError(detail))
+            return
+        self.fail(NetworkError(detail))
 
     def _on_auth_success(self, _success: Any) -> None:
         mechanism = getattr(self.plugin["feature_mechanisms"], "mech", None)
@@ -201,6 +269,7 @@ class OnboardClient(slixmpp.ClientXMPP):
         if transport is None:
             self.fail(TlsError(self.target.domain, "handshake"))
             return False
+        self._tls_started = True
         self.connection_made(transport, send_event=False)
         return True
 
@@ -223,12 +292,14 @@ class OnboardClient(slixmpp.ClientXMPP):
 
     async def _connect_loop(self) -> None:
         last_error: OnboardError = NetworkError("no address to connect to")
+        self.skipped = []
         for endpoint in self.endpoints:
             try:
                 sock = await self.route.open_socket(endpoint.host, endpoint.port,
                                                       CONNECT_TIMEOUT)
             except OnboardError as error:
                 last_error = error
+                self.skipped.append((endpoint, error))
                 continue
             try:
                 await self.loop.create_connection(
@@ -245,10 +316,23 @@ class OnboardClient(slixmpp.ClientXMPP):
             except (ssl.SSLError, OSError, TimeoutError) as error:
                 sock.close()
                 last_error = NetworkError(str(error))
+                self.skipped.append((endpoint, last_error))
                 continue
             self.connected_endpoint = endpoint
             return
         self.fail(last_error)
+
+    def via(self) -> Via | None:
+        """Where this client's connection went (None before it is connected), with the onion
+        address tried first when it did not answer and another address was used."""
+        endpoint = self.connected_endpoint
+        if endpoint is None:
+            return None
+        onion_failed = None
+        if not is_onion_target(endpoint.host):
+            onion_failed = next(((tried, error) for tried, error in self.skipped
+                                 if is_onion_target(tried.host)), None)
+        return Via(endpoint, self.route.name == "tor", onion_failed)
 
     def tls_facts(self) -> tuple[str | None, dt.datetime | None]:
         """Read-only: the negotiated TLS version and the leaf certificate's notAfter (UTC)."""

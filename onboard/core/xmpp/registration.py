@@ -40,7 +40,7 @@ from onboard.core.network import Endpoint, Network
 from onboard.core.text import one_line
 from onboard.core.validation import normalize_username, suggest_usernames, username_problem
 from onboard.core.xmpp.address import ServerAddress
-from onboard.core.xmpp.connection import OnboardClient, endpoints_for
+from onboard.core.xmpp.connection import OnboardClient, Via, endpoints_for
 from onboard.core.xmpp.forms import (
     NS_REGISTER,
     Answers,
@@ -168,6 +168,8 @@ class RegistrationSession:
     With `invite_token` (from an invite, see onboard.core.xmpp.invites) the token is handed to
     the server first (XEP-0401): on an invite-only server that is what allows the sign-up, and
     with a contact invite the server makes the new account and the inviter contacts.
+    `via` says where the connection went once `open()` has connected (an onion address, the
+    server's normal address through Tor, or directly), also after the session is closed.
     """
 
     def __init__(self, server: ServerAddress, network: Network,
@@ -178,12 +180,14 @@ class RegistrationSession:
         self.invite_token = invite_token
         self.client: OnboardClient | None = None
         self.form: RegistrationForm | None = None
+        self.via: Via | None = None
 
     async def open(self) -> RegistrationForm:
         """Connect and ask for the form. Raises when the server does not take registrations,
         or does not take the invite."""
         self.client = await connect(self.server, self.network, purpose="register",
                                     timeout=self.timeout)
+        self.via = self.client.via()
         try:
             if self.invite_token is not None:
                 await self._hand_in_invite(self.client, self.invite_token)
