@@ -119,7 +119,8 @@ def _run(args: argparse.Namespace) -> int:
         from onboard.ui.app import make_app
 
         follow_the_real_window_size()
-        # --tor and --bridges preselect the connection step's choice.
+        # --tor and --bridges preselect the connection step's choice. With --tor on, the
+        # state's network starts closed (nothing is sent) until the Tor route is open.
         state = WizardState(language=current_language(), host=args.host, port=args.port,
                             direct_tls=args.direct_tls, ca_file=args.ca_file,
                             tor_mode=str(args.tor), tor_bridges=read_bridges(args.bridges))

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.reactive import var
+from textual.timer import Timer
 
 from onboard.core import accounts
 from onboard.core.accounts import SavedAccount
@@ -61,6 +63,7 @@ from onboard.ui.service import (
     send_hello,
 )
 from onboard.ui.text import N_, translate_bindings
+from onboard.ui.widgets.step_indicator import RouteStatus, route_status
 
 if TYPE_CHECKING:
     from onboard.core.recovery import CheckResult
@@ -84,6 +87,8 @@ class TorOptions:
     extra_config: Mapping[str, str | list[str]] | None = None
     candidates: Sequence[TorSource] | None = None
     stall_after: float = 30.0
+    # How often, in seconds, the route in use is checked while it is open.
+    check_every: float = 5.0
 
 
 class OnboardApp(App[WizardState]):
@@ -96,6 +101,8 @@ class OnboardApp(App[WizardState]):
         Binding("ctrl+q", "quit", N_("Quit"), show=False, priority=True, id="quit"),
         Binding("ctrl+c", "help_quit", show=False, system=True),
     ]
+    # The route as every screen's indicator shows it (see step_indicator.route_status).
+    tor_status: var[RouteStatus] = var[RouteStatus]("off")
 
     def __init__(
         self,
@@ -126,8 +133,11 @@ class OnboardApp(App[WizardState]):
         self.providers_url = providers_url
         self.providers_ca_file = providers_ca_file
         self.tor_options = tor_options or TorOptions()
-        # The Tor in use (a launched one is stopped when it is replaced or the app ends).
+        # The Tor in use (a launched one is stopped when it is replaced or the app ends),
+        # checked every `tor_options.check_every` seconds while it is open.
         self.tor_route: TorRoute | None = None
+        self.tor_lost = False
+        self._route_timer: Timer | None = None
         # Live checks made on the server step, kept while the app runs.
         self.probe_cache = ProbeCache()
         self.start = start
@@ -162,6 +172,11 @@ class OnboardApp(App[WizardState]):
 
     def on_mount(self) -> None:
         self.state.language = current_language()
+        # Each new screen starts with the route as the state has it now (at once: before the
+        # screen is composed).
+        self.screen_change_signal.subscribe(self, lambda _screen: self.update_tor_status(),
+                                            immediate=True)
+        self.update_tor_status()
         self.run_wizard()
 
     async def on_unmount(self) -> None:
@@ -263,17 +278,30 @@ class OnboardApp(App[WizardState]):
     async def _check_unfinished(self, account: SavedAccount,
                                 progress: Callable[[str], None]) -> CheckResult:
         from onboard.core import recovery
-        from onboard.i18n import _
 
-        if parse_tor_mode(self.state.tor_mode).on and self.tor_route is None:
-            # Tor was asked for (--tor): this login must not go out without it either.
-            def tell(status: BootstrapStatus) -> None:
-                progress(_("Connecting to Tor: {percent}%").format(percent=status.progress))
-
-            self._set_route(await self._open_tor(tell))
+        await self._open_asked_route(progress)
         return await recovery.check_unfinished(account, self.state.network,
                                                recovery.CHECK_TIMEOUT,
                                                ca_file=self.state.ca_file)
+
+    async def _open_asked_route(self, progress: Callable[[str], None]) -> None:
+        """Open the Tor route now if Tor is asked for (--tor, or the threat step's answers)
+        but not connected yet: for the paths that skip the connection step (an unfinished
+        account, "I already have an account"), which must not go out without it either.
+        `progress` gets what is happening, in words (also from tor's threads). Raises the
+        Tor errors of `open_route`; the network stays closed then."""
+        from onboard.i18n import _
+
+        if not self.state.tor_requested or self.state.tor_on:
+            return
+
+        def tell(status: BootstrapStatus) -> None:
+            progress(_("Connecting to Tor: {percent}%").format(percent=status.progress))
+
+        progress(_("Starting Tor and connecting to the Tor network…")
+                 if parse_tor_mode(self.state.tor_mode).kind == "launch"
+                 else _("Checking the Tor you chose…"))
+        self._set_route(await self._open_tor(tell))
 
     def _take_over(self, account: SavedAccount, result: CheckResult) -> None:
         """The state as a registration of `account` leaves it."""
@@ -290,7 +318,8 @@ class OnboardApp(App[WizardState]):
     async def _existing(self) -> Step | None:
         fetch = functools.partial(self.devices, self.state)
         result = await self.push_screen_wait(
-            ExistingAccountScreen(self.state, fetch, saved=self._saved_accounts()))
+            ExistingAccountScreen(self.state, fetch, saved=self._saved_accounts(),
+                                  prepare=self._open_asked_route))
         return "welcome" if isinstance(result, Back) else "devices"
 
     @staticmethod
@@ -363,21 +392,69 @@ class OnboardApp(App[WizardState]):
                                 stall_after=options.stall_after)
 
     def _set_route(self, route: TorRoute | None) -> None:
-        """Use `route` from now on (None: direct). Results checked on another route go."""
-        from onboard.core.network import DirectNetwork
+        """Use `route` from now on. None: no Tor route, so direct when the user chose that
+        ("Directly" sets the Tor mode to off), closed while Tor is asked for (nothing is sent
+        then). Results checked on another route go."""
+        from onboard.core.flow import tor_asked_for
+        from onboard.core.network import ClosedNetwork, DirectNetwork
 
         old, self.tor_route = self.tor_route, route
         if old is not None and old is not route:
             old.close()
+        self._watch_route(route)
         if route is None:
-            if self.state.network.name != "direct":
-                self.state.network = DirectNetwork()
+            wanted = "closed" if tor_asked_for(self.state.tor_mode) else "direct"
+            if self.state.network.name != wanted:  # a given direct network is kept as it is
+                self.state.network = ClosedNetwork() if wanted == "closed" else DirectNetwork()
             self.state.tor_source = ""
         else:
             onions = {p.domain: list(p.onion) for p in self.providers if p.onion}
             self.state.network = route.network.with_onions(onions)
             self.state.tor_source = route.source.label()
         self.probe_cache.clear()
+        self.update_tor_status()
+
+    # --- the route's health: checked on a timer, shown on every screen -------------------------
+
+    def update_tor_status(self) -> None:
+        self.tor_status = route_status(self.state, lost=self.tor_lost)
+
+    def _watch_route(self, route: TorRoute | None) -> None:
+        """Check `route` (None: nothing to check) every `check_every` seconds."""
+        if self._route_timer is not None:
+            self._route_timer.stop()
+            self._route_timer = None
+        self.tor_lost = False
+        if route is not None:
+            self._route_timer = self.set_interval(self.tor_options.check_every,
+                                                  self._check_route)
+
+    def _check_route(self) -> None:
+        if self.tor_route is not None:
+            self._check_route_health(self.tor_route)
+
+    @work(exclusive=True, group="tor-health", exit_on_error=False)
+    async def _check_route_health(self, route: TorRoute) -> None:
+        """A SOCKS greeting to the route's tor (and a look at a launched tor's process): the
+        loop goes on meanwhile, and a route replaced meanwhile is not reported."""
+        alive = await route.alive()
+        if route is self.tor_route:
+            self.tor_lost = not alive
+            self.update_tor_status()
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Open `url` in the system browser, unless Tor is on or asked for: that browser would
+        connect without Tor (and look the name up on this machine). Then a note gives the
+        address to open in Tor Browser instead. Every link the screens open comes here."""
+        if self.state.tor_requested:
+            from onboard.i18n import _
+
+            self.notify(_("Tor is on, so this link is not opened in your usual browser (it "
+                          "would connect without Tor). Open it in Tor Browser: {url}").format(
+                              url=url),
+                        title=_("Not opened"), severity="warning", timeout=20, markup=False)
+            return
+        super().open_url(url, new_tab=new_tab)
 
     async def _server(self) -> Step | None:
         result = await self.push_screen_wait(ServerScreen(

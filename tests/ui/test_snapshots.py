@@ -11,6 +11,7 @@ Update after looking at them: pytest tests/ui/test_snapshots.py --snapshot-updat
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -244,8 +245,14 @@ def test_tor_stalled(snap_compare: SnapCompare) -> None:
 
 
 def test_tor_not_reachable(snap_compare: SnapCompare) -> None:
-    """Port 9 (discard) has nothing listening here: Tor is not there, and nothing else is
-    tried."""
+    """Nothing listens on port 9 (discard) here: Tor is not there, and nothing else is tried.
+    The port is in the picture, so it is fixed, and checked to be closed first."""
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        if probe.connect_ex(("127.0.0.1", 9)) == 0:
+            pytest.fail("something listens on 127.0.0.1:9, which this snapshot needs closed",
+                        pytrace=False)
+
     async def failed(pilot: Pilot[Any]) -> None:
         await wait_until(pilot, lambda: pilot.app.screen.query("#error"), 10, "the error")
 

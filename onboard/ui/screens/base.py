@@ -16,7 +16,7 @@ from onboard.core.flow import WizardState
 from onboard.ui.results import BACK, Back
 from onboard.ui.screens.guide import GuideScreen
 from onboard.ui.text import N_, translate_bindings
-from onboard.ui.widgets.step_indicator import StepIndicator
+from onboard.ui.widgets.step_indicator import StepIndicator, route_status
 
 R = TypeVar("R")
 
@@ -52,8 +52,9 @@ class WizardScreen(Screen[R | Back], Generic[R]):
         return self.STEP
 
     def compose(self) -> ComposeResult:
-        yield StepIndicator(self.step_number(), self.STEP_TITLE, tor=self.state.tor_on,
-                            id="step")
+        # The route as the state has it; the indicator then follows the app's checks.
+        yield StepIndicator(self.step_number(), self.STEP_TITLE,
+                            status=route_status(self.state), id="step")
         body = VerticalScroll(id="body") if self.BODY_SCROLLS else Vertical(id="body")
         with body:
             yield from self.compose_body()
@@ -94,7 +95,8 @@ class WizardScreen(Screen[R | Back], Generic[R]):
 
     def action_guide(self) -> None:
         """Show this step's guide over it; Esc there comes back to the step as it was."""
-        self.app.push_screen(GuideScreen(self.GUIDE, self.state.language))
+        self.app.push_screen(GuideScreen(self.GUIDE, self.state.language,
+                                         status=route_status(self.state)))
 
     def action_guide_key(self) -> None:
         if not self.typing():  # also for a screen whose check_action lets every action through

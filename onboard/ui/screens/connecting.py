@@ -135,7 +135,7 @@ class ConnectingScreen(WizardScreen[RegistrationForm | GoTo]):
     def action_open_web(self) -> None:
         url = web_url_of(self.error)
         if url:
-            self.app.open_url(url)
+            self.app.open_url(url)  # with Tor on: a note to use Tor Browser (OnboardApp)
 
     def action_back(self) -> None:
         self.workers.cancel_group(self, "fetch-form")

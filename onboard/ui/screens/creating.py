@@ -204,7 +204,7 @@ class CreatingScreen(WizardScreen[Outcome]):
         elif choice == "open-web":
             url = web_url_of(self.error)
             if url:
-                self.app.open_url(url)
+                self.app.open_url(url)  # with Tor on: a note to use Tor Browser (OnboardApp)
         else:
             self.dismiss(Outcome(GoTo(choice), self.error))
 

@@ -3,12 +3,13 @@
 Pick an account saved on this computer or type an address and its password (hidden). Logging in
 reads the account's own OMEMO devices at once (one login, through the wizard's network; Esc
 cancels), which the devices screen then shows. A wrong password is said under the password
-field; everything typed stays.
+field; everything typed stays. When Tor is asked for but not connected yet (this path skips the
+connection step), the route is opened first, with its progress shown here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -32,6 +33,10 @@ from onboard.ui.widgets.error_panel import ErrorPanel, as_onboard_error
 
 if TYPE_CHECKING:
     from onboard.core.omemo.pep import DeviceReport
+
+# Gets the route ready before the login (the coordinator opens Tor when it is asked for but not
+# connected yet), telling the screen what it does in words (also from other threads).
+PrepareRoute = Callable[[Callable[[str], None]], Awaitable[None]]
 
 
 def saved_choices(saved: Sequence[SavedAccount]) -> list[SavedAccount]:
@@ -64,10 +69,17 @@ class ExistingAccountScreen(WizardScreen[str]):
             super().__init__()
             self.error = error
 
+    class Progressed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     def __init__(self, state: WizardState, fetch: FetchDevices,
-                 saved: Sequence[SavedAccount] = ()) -> None:
+                 saved: Sequence[SavedAccount] = (),
+                 prepare: PrepareRoute | None = None) -> None:
         super().__init__(state)
         self._fetch = fetch
+        self._prepare = prepare
         self.saved = saved_choices(saved)
         self.busy = False
         # The server settings the wizard was started with, for a typed address.
@@ -175,11 +187,23 @@ class ExistingAccountScreen(WizardScreen[str]):
     @work(exclusive=True, group="login", exit_on_error=False)
     async def log_in(self) -> None:
         try:
+            if self._prepare is not None:
+                await self._prepare(self._progress)
+                # The route is ready: say again what happens now (over Tor, say).
+                self._progress(progress_text(self.state))
             report = await self._fetch(None)
         except Exception as error:  # every failure becomes a message the user can act on
             self.post_message(self.LoginFailed(as_onboard_error(error)))
         else:
             self.post_message(self.LoggedIn(report))
+
+    def _progress(self, text: str) -> None:
+        self.post_message(self.Progressed(text))  # also from tor's own threads
+
+    @on(Progressed)
+    def _progressed(self, message: Progressed) -> None:
+        if self.busy:
+            self.query_one("#progress", Static).update(Content(message.text))
 
     def _stop(self) -> None:
         self.busy = False

@@ -148,9 +148,15 @@ class FormScreen(WizardScreen[Answers]):
 
             yield CaptchaImage(image.data, max_rows=10, id="captcha-image")
         if self.captcha_urls:
-            text = (_("You can also see the CAPTCHA in a web browser (Ctrl+O):")
-                    if image is not None
-                    else _("Open the CAPTCHA in a web browser (Ctrl+O) to see it:"))
+            if self.state.tor_requested:
+                # Not the usual browser: it would connect without Tor (Ctrl+O only says so).
+                text = (_("You can also see the CAPTCHA in Tor Browser, at:")
+                        if image is not None
+                        else _("Open this address in Tor Browser to see the CAPTCHA:"))
+            else:
+                text = (_("You can also see the CAPTCHA in a web browser (Ctrl+O):")
+                        if image is not None
+                        else _("Open the CAPTCHA in a web browser (Ctrl+O) to see it:"))
             yield Static(Content(text), classes="field-desc")
             for url in self.captcha_urls:
                 yield Static(Content(url), classes="captcha-url")
@@ -274,4 +280,5 @@ class FormScreen(WizardScreen[Answers]):
 
     def action_open_captcha(self) -> None:
         if self.captcha_urls:
+            # With Tor on, the app gives the address for Tor Browser instead (OnboardApp).
             self.app.open_url(self.captcha_urls[0])

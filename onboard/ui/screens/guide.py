@@ -33,6 +33,7 @@ from onboard.core.guides import (
 from onboard.i18n import _
 from onboard.ui.screens.guide_links import GuideLinksScreen
 from onboard.ui.text import N_, translate_bindings
+from onboard.ui.widgets.step_indicator import RouteIndicator, RouteStatus
 
 # Option ids in the list of this guide's links: another guide, or a web link (its number).
 GUIDE_OPTION = "guide:"
@@ -70,10 +71,11 @@ class GuideScreen(Screen[None], inherit_bindings=False):
         Binding("b", "previous", N_("Previous guide"), id="guide-previous"),
     ]
 
-    def __init__(self, slug: str, language: str) -> None:
+    def __init__(self, slug: str, language: str, *, status: RouteStatus = "off") -> None:
         super().__init__()
         translate_bindings(self)
         self.language = language
+        self.route_status: RouteStatus = status  # until the app says otherwise
         self.first = slug
         self.guide: Guide | None = None
         self.guides: list[Guide] = []
@@ -84,7 +86,9 @@ class GuideScreen(Screen[None], inherit_bindings=False):
         self.problem: GuideError | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="guide-title")
+        with Horizontal(id="guide-top"):
+            yield Static("", id="guide-title")
+            yield RouteIndicator(self.route_status, id="route")
         with Horizontal(id="guide-main"):
             with Vertical(id="guide-side"):
                 yield Static(_("Guides"), id="guide-list-label", classes="guide-heading")

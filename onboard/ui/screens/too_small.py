@@ -14,11 +14,13 @@ from weakref import WeakSet
 
 from textual import events
 from textual.app import App, ComposeResult
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
 from onboard.i18n import _
+from onboard.ui.widgets.step_indicator import RouteIndicator
 
 MIN_COLUMNS = 80
 MIN_LINES = 24
@@ -45,6 +47,8 @@ class TooSmallScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         columns, lines = self.app.size
+        with Horizontal(id="too-small-top"):
+            yield RouteIndicator(id="route")  # the route stays visible here too
         yield Static(Content(too_small_text(columns, lines)), id="too-small")
 
     def show_size(self, columns: int, lines: int) -> None:

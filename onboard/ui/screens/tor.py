@@ -1,4 +1,8 @@
-"""The connection step: directly, or everything through Tor (found, launched, or typed in)."""
+"""The connection step: directly, or everything through Tor (found, launched, or typed in).
+
+`--tor auto` (a running tor or Tor Browser, whichever is found) preselects the first Tor that
+the search finds: the running one until the search says otherwise, never "Directly".
+"""
 
 from __future__ import annotations
 
@@ -46,6 +50,9 @@ class TorScreen(WizardScreen[TorChoice]):
         super().__init__(state)
         self.candidates = candidates
         self.found: dict[str, bool] = {}
+        # With the Tor mode "auto": the choice preselected for it, as long as the user keeps
+        # it (Continue then goes on with "auto", which takes whichever Tor is there).
+        self.auto_choice: str | None = "system" if state.tor_mode == "auto" else None
 
     def compose_body(self) -> ComposeResult:
         yield Static(_("Tor hides which server you use from your network, and where you are "
@@ -65,6 +72,8 @@ class TorScreen(WizardScreen[TorChoice]):
 
     def _initial(self) -> str:
         mode = self.state.tor_mode
+        if self.auto_choice is not None:
+            return self.auto_choice
         if mode.startswith("socks5://"):
             return "socks"
         if mode == "launch" and (self.state.tor_bridges or self.state.tor_suggest_bridges):
@@ -109,6 +118,13 @@ class TorScreen(WizardScreen[TorChoice]):
         for choice in ("system", "browser"):
             button = self.query_one(f"#tor-{choice}", RadioButton)
             button.label = Content(self._label(choice))
+        if (self.auto_choice is not None and self.chosen() == self.auto_choice
+                and not self.found["system"] and self.found["browser"]):
+            # "auto" and only Tor Browser is there: that is the one auto takes. (Neither
+            # found: the running tor stays chosen, and the labels say "not found".)
+            self.auto_choice = "browser"
+            self.query_one("#tor-browser", RadioButton).value = True
+            self.query_one("#tor-choice", ChoiceSet).highlight_pressed()
 
     def chosen(self) -> str:
         pressed = self.query_one("#tor-choice", ChoiceSet).pressed_button
@@ -128,6 +144,8 @@ class TorScreen(WizardScreen[TorChoice]):
 
     @on(ChoiceSet.Changed, "#tor-choice")
     def _choice_changed(self) -> None:
+        if self.chosen() != self.auto_choice:
+            self.auto_choice = None  # the user chose for themselves
         self._show_extra()
 
     @on(ChoiceSet.Confirmed, "#tor-choice")
@@ -165,6 +183,8 @@ class TorScreen(WizardScreen[TorChoice]):
             if not text.strip():
                 raise InvalidInputError(_("Paste at least one bridge line."))
             return TorChoice(TorMode("launch"), [b.text for b in check_bridges(text)])
+        if choice == self.auto_choice:
+            return TorChoice(TorMode("auto"))
         return TorChoice(parse_tor_mode(choice))
 
     @on(Button.Pressed, "#back")

@@ -1,4 +1,5 @@
-"""Getting Tor ready: a found Tor is checked; a launched one shows its bootstrap, phase by phase."""
+"""Getting Tor ready: a found Tor is checked (and waited for while it is still connecting, when
+its control port tells); a launched one shows its bootstrap, phase by phase."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Button, ProgressBar, Static
 
 from onboard.core.errors import OnboardError
 from onboard.core.flow import WizardState
@@ -58,6 +59,9 @@ class TorConnectScreen(WizardScreen["TorRoute | GoTo"]):
         self._connect = connect
         self.error: OnboardError | None = None
         self.last_status: BootstrapStatus | None = None
+        # A working route shown with a note (e.g. its progress could not be read), until the
+        # user goes on.
+        self.route: TorRoute | None = None
 
     def compose_body(self) -> ComposeResult:
         launching = self.state.tor_mode == "launch"
@@ -89,7 +93,13 @@ class TorConnectScreen(WizardScreen["TorRoute | GoTo"]):
     @on(Progressed)
     def _progressed(self, message: Progressed) -> None:
         status = self.last_status = message.status
-        self.query_one("#tor-bar", ProgressBar).update(progress=status.progress)
+        bar = self.query_one("#tor-bar", ProgressBar)
+        if not bar.display:
+            # A running tor that is still connecting: wait for it, as for a launched one.
+            bar.display = True
+            self.query_one("#tor-progress-text", Static).update(Content(
+                _("The Tor you chose is still connecting to the Tor network. Waiting for it…")))
+        bar.update(progress=status.progress)
         self.query_one("#tor-phase", Static).update(Content(
             _("{percent}%: {phase}").format(percent=status.progress, phase=status.text)))
         warning = ""
@@ -102,8 +112,27 @@ class TorConnectScreen(WizardScreen["TorRoute | GoTo"]):
         self.query_one("#tor-warning", Static).update(Content(warning))
 
     @on(Connected)
-    def _connected(self, message: Connected) -> None:
-        self.dismiss(message.route)
+    async def _connected(self, message: Connected) -> None:
+        route = message.route
+        if not route.notes:
+            self.dismiss(route)
+            return
+        # Works, but the user should know something first (Tor's progress could not be read).
+        self.route = route
+        for part in ("#cancel-hint", "#tor-bar", "#tor-phase", "#tor-warning"):
+            self.query_one(part).display = False
+        self.query_one("#tor-progress-text", Static).update(
+            Content(_("Tor answers: {source}.").format(source=route.source.label())))
+        button = Button(_("Continue"), id="tor-continue", variant="primary", compact=True)
+        await self.query_one("#body").mount(
+            Static(Content("\n".join(route.notes)), id="tor-note"), button)
+        button.focus()
+
+    @on(Button.Pressed, "#tor-continue")
+    def _go_on(self) -> None:
+        route, self.route = self.route, None
+        if route is not None:
+            self.dismiss(route)
 
     @on(Failed)
     async def _failed(self, message: Failed) -> None:
@@ -124,6 +153,9 @@ class TorConnectScreen(WizardScreen["TorRoute | GoTo"]):
         self.dismiss(GoTo(message.choice))
 
     def action_back(self) -> None:
-        # Cancelling the worker stops a tor that is still starting.
+        # Cancelling the worker stops a tor that is still starting (or the wait for one).
         self.workers.cancel_group(self, "tor-connect")
+        route, self.route = self.route, None
+        if route is not None:
+            route.close()
         super().action_back()
