@@ -9,9 +9,6 @@ show that none was even tried.
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,39 +23,9 @@ from onboard.core.providers import refresh_providers
 from onboard.core.tor.network import TorNetwork
 from onboard.core.xmpp.address import ServerAddress
 from onboard.core.xmpp.registration import RegistrationSession, verify_login
+from tests.servers.audit import SocketAudit, audit
 
-
-class Audit:
-    """Every connect and name lookup of this process while `recording` is on."""
-
-    def __init__(self) -> None:
-        self.recording = False
-        self.events: list[tuple[str, object]] = []
-        sys.addaudithook(self._hook)
-
-    def _hook(self, event: str, args: tuple[Any, ...]) -> None:
-        if self.recording and event in ("socket.connect", "socket.getaddrinfo"):
-            self.events.append((event, args[1] if event == "socket.connect" else args[0]))
-
-    @contextlib.contextmanager
-    def watch(self) -> Iterator[list[tuple[str, object]]]:
-        self.events.clear()
-        self.recording = True
-        try:
-            yield self.events
-        finally:
-            self.recording = False
-
-
-_AUDIT: Audit | None = None
-
-
-@pytest.fixture(scope="module")
-def audit() -> Audit:
-    global _AUDIT  # audit hooks cannot be removed: one for the module
-    if _AUDIT is None:
-        _AUDIT = Audit()
-    return _AUDIT
+__all__ = ["audit"]  # a fixture, the one recorder of the run (tests/servers/audit.py)
 
 
 # --- the state: closed while Tor is asked for -------------------------------------------------
@@ -113,12 +80,12 @@ def test_the_error_says_tor_is_not_connected() -> None:
     assert error.exit_code == 13
 
 
-async def test_every_way_out_fails_and_nothing_connects(audit: Audit, tmp_path: Path) -> None:
+async def test_every_way_out_fails_and_nothing_connects(audit: SocketAudit, tmp_path: Path) -> None:
     from tests.providers_server import serve
 
     network = ClosedNetwork()
     with serve(tmp_path, hostname="127.0.0.1") as lists:
-        with audit.watch() as events:
+        with audit.watch():
             with pytest.raises(TorNotConnectedError):
                 await network.discover_xmpp("example.org", 5)
             with pytest.raises(TorNotConnectedError):
@@ -128,7 +95,7 @@ async def test_every_way_out_fails_and_nothing_connects(audit: Audit, tmp_path: 
                     await client.get(lists.url())
             assert isinstance(onboard_error_in(caught.value), TorNotConnectedError)
             listing = await refresh_providers(network, url=lists.url(), ca_file=lists.ca_file)
-        assert events == []
+        assert audit.events == []
         # The same list server answers the direct route: the closed one really held back.
         direct = await refresh_providers(DirectNetwork(), url=lists.url(),
                                          ca_file=lists.ca_file)
@@ -139,14 +106,14 @@ async def test_every_way_out_fails_and_nothing_connects(audit: Audit, tmp_path: 
 
 @pytest.mark.prosody
 async def test_xmpp_through_the_closed_network_never_reaches_the_server(
-        prosody: Any, audit: Audit) -> None:
+        prosody: Any, audit: SocketAudit) -> None:
     """Registration, a login and reading devices, pointed at the real Prosody by address (no
     discovery needed): each fails with the Tor error and the server sees nothing."""
     network = ClosedNetwork()
     by_address = ServerAddress("open.test", prosody.host, prosody.starttls_port,
                                ca_file=prosody.ca_file)
     by_name = ServerAddress("open.test")  # would need discovery (DNS) first
-    with audit.watch() as events:
+    with audit.watch():
         for server in (by_address, by_name):
             session = RegistrationSession(server, network, timeout=5)
             try:
@@ -159,4 +126,4 @@ async def test_xmpp_through_the_closed_network_never_reaches_the_server(
             with pytest.raises(TorNotConnectedError):
                 await fetch_devices("alice@open.test", "not sent", None, server, network,
                                     timeout=5)
-    assert events == []
+    assert audit.events == []

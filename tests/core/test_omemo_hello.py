@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import stat
-import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
@@ -40,6 +39,7 @@ from onboard.core.omemo.hello import (
 from onboard.core.omemo.keyfile import keys_file
 from onboard.core.xmpp.address import ServerAddress
 from tests.core.conftest import SilentServer
+from tests.servers.audit import socket_audit
 from tests.servers.omemo_devices import (
     NEW_BUNDLES,
     OmemoFriend,
@@ -305,31 +305,6 @@ async def test_an_offline_friend_gets_a_bounce_and_the_device_still_goes(
     assert result.device_id not in old and result.device_id not in new
 
 
-class SocketAudit:
-    """Every connect and name lookup of this process while `recording` is on (Python audit
-    hooks cannot be removed: one for the whole run)."""
-
-    instance: SocketAudit | None = None
-
-    def __init__(self) -> None:
-        self.recording = False
-        self.connects: list[object] = []
-        self.lookups: list[object] = []
-        sys.addaudithook(self._hook)
-
-    @classmethod
-    def get(cls) -> SocketAudit:
-        if cls.instance is None:
-            cls.instance = cls()
-        return cls.instance
-
-    def _hook(self, event: str, args: tuple[Any, ...]) -> None:
-        if self.recording and event == "socket.connect":
-            self.connects.append(args[1])
-        elif self.recording and event == "socket.getaddrinfo":
-            self.lookups.append(args[0])
-
-
 @pytest.mark.timeout(300)
 async def test_over_tor_nothing_but_the_socks_port_is_used(
         prosody: ProsodyServer, tor_network: Any, make_account: MakeAccount,
@@ -348,22 +323,15 @@ async def test_over_tor_nothing_but_the_socks_port_is_used(
     socks = ("127.0.0.1", tor_network.socks_port)
     over_onion = ServerAddress("open.test", tor_network.onion_address, 5222,
                                ca_file=prosody.ca_file)
-    audit = SocketAudit.get()
+    audit = socket_audit()
     async with OmemoFriend(prosody, bob, bob_password) as friend:
-        audit.connects.clear()
-        audit.lookups.clear()
-        audit.recording = True
-        try:
+        with audit.watch():
             result = await send_hello(alice, password, bob, over_onion, TorNetwork(socks),
                                       timeout=60, confirm_wait=30)
-        finally:
-            audit.recording = False
         received = await friend.next_message()
     assert received.text == default_text() and received.sender_device == result.device_id
     assert result.delivered and result.removed
-    assert audit.connects and all(
-        isinstance(c, tuple) and tuple(c[:2]) == socks for c in audit.connects)
-    assert audit.lookups == []
+    audit.only_to(socks)
 
 
 async def test_wrong_password_is_the_login_error_and_never_shown(

@@ -11,10 +11,8 @@ network's client (tests/servers/tornet.py).
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,34 +21,12 @@ from onboard.core.errors import TorBootstrapError, TorControlError
 from onboard.core.tor.control import TorSource
 from onboard.core.tor.launch import BootstrapStatus
 from onboard.core.tor.route import PASSWORD_ENV, TorMode, open_route
-from tests.core.test_tor_control import RunningTor, _offline_options, hashed_password, start_tor
+from tests.core.test_tor_control import RunningTor, hashed_password
 from tests.servers.local import closed_port
+from tests.servers.offline_tor import no_password_in_env, offline_tor
 
+__all__ = ["no_password_in_env", "offline_tor"]  # fixtures (tests/servers/offline_tor.py)
 pytestmark = [pytest.mark.timeout(180)]
-
-
-@pytest.fixture(autouse=True)
-def no_password_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PASSWORD_ENV, raising=False)
-
-
-@pytest.fixture
-def offline_tor(tmp_path: Path) -> Iterator[Callable[..., RunningTor]]:
-    """Starts offline tors with SOCKS and a control port (plus `options`); stops them after."""
-    started: list[RunningTor] = []
-
-    def make(**options: str | list[str]) -> RunningTor:
-        folder = tmp_path / f"tor{len(started)}"
-        folder.mkdir()
-        os.chmod(folder, 0o700)
-        tor = start_tor(folder, {**_offline_options(), **options})
-        started.append(tor)
-        assert tor.socks_port is not None
-        return tor
-
-    yield make
-    for tor in started:
-        tor.stop()
 
 
 def system(tor: RunningTor) -> TorSource:

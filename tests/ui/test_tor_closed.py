@@ -12,9 +12,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,6 +30,7 @@ from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.tor import TorScreen
 from onboard.ui.screens.tor_connect import TorConnectScreen
 from onboard.ui.screens.welcome import WelcomeScreen
+from tests.servers.audit import SocketAudit, audit
 from tests.servers.local import closed_port
 from tests.ui.fakes import FakeRegistration, every_field_form
 from tests.ui.helpers import (
@@ -46,58 +44,12 @@ from tests.ui.helpers import (
     wait_until,
 )
 
+__all__ = ["audit"]  # a fixture, the one recorder of the run (tests/servers/audit.py)
 pytestmark = [
     pytest.mark.timeout(300),
     pytest.mark.filterwarnings("ignore:Accessing plugins through the XMPP:DeprecationWarning"),
 ]
 TOR_WAIT = 120.0
-
-
-class Audit:
-    """Every `socket.connect` (address) and `socket.getaddrinfo` (host) of this process while
-    recording."""
-
-    def __init__(self) -> None:
-        self.recording = False
-        self.connects: list[object] = []
-        self.lookups: list[object] = []
-        sys.addaudithook(self._hook)
-
-    def _hook(self, event: str, args: tuple[Any, ...]) -> None:
-        if not self.recording:
-            return
-        if event == "socket.connect":
-            self.connects.append(args[1])
-        elif event == "socket.getaddrinfo":
-            self.lookups.append(args[0])
-
-    @contextlib.contextmanager
-    def watch(self) -> Iterator[Audit]:
-        self.connects.clear()
-        self.lookups.clear()
-        self.recording = True
-        try:
-            yield self
-        finally:
-            self.recording = False
-
-    def only_to(self, address: tuple[str, int]) -> None:
-        assert self.connects, "nothing was connected at all"
-        others = [c for c in self.connects
-                  if not (isinstance(c, tuple) and tuple(c[:2]) == address)]
-        assert others == []
-        assert self.lookups == []
-
-
-_AUDIT: Audit | None = None
-
-
-@pytest.fixture(scope="module")
-def audit() -> Audit:
-    global _AUDIT  # audit hooks cannot be removed: one for the module
-    if _AUDIT is None:
-        _AUDIT = Audit()
-    return _AUDIT
 
 
 @pytest.fixture
@@ -138,7 +90,7 @@ async def log_in(pilot: Any, jid: str, password: str) -> ExistingAccountScreen:
 
 @pytest.mark.prosody
 async def test_existing_account_with_tor_not_there_sends_nothing(
-        prosody: Any, make_account: Any, audit: Audit) -> None:
+        prosody: Any, make_account: Any, audit: SocketAudit) -> None:
     jid, password = await make_account("closed")
     socks = ("127.0.0.1", closed_port())
     state = cli_state(f"socks5://{socks[0]}:{socks[1]}", host=prosody.host,
@@ -161,7 +113,7 @@ async def test_existing_account_with_tor_not_there_sends_nothing(
 
 @pytest.mark.prosody
 async def test_existing_account_with_tor_logs_in_over_tor(
-        tor_network: Any, prosody: Any, make_account: Any, audit: Audit) -> None:
+        tor_network: Any, prosody: Any, make_account: Any, audit: SocketAudit) -> None:
     jid, password = await make_account("overtor")
     tor_network.wait_for_onion()
     socks = ("127.0.0.1", tor_network.socks_port)

@@ -5,46 +5,23 @@ own (their directory authorities are closed loopback ports, so nothing leaves th
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from textual.widgets import Button, ProgressBar
 
 from onboard.core.flow import WizardState
 from onboard.core.tor.control import TorSource
-from onboard.core.tor.route import PASSWORD_ENV
 from onboard.ui.app import TorOptions
 from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.tor import TorScreen
 from onboard.ui.screens.tor_connect import TorConnectScreen
-from tests.core.test_tor_control import RunningTor, _offline_options, hashed_password, start_tor
+from tests.core.test_tor_control import RunningTor, hashed_password
+from tests.servers.offline_tor import no_password_in_env, offline_tor
 from tests.ui.helpers import SIZE, screen_text, test_app, wait_for_screen, wait_until
 
+__all__ = ["no_password_in_env", "offline_tor"]  # fixtures (tests/servers/offline_tor.py)
 pytestmark = [pytest.mark.timeout(120)]
-
-
-@pytest.fixture(autouse=True)
-def no_password_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PASSWORD_ENV, raising=False)
-
-
-@pytest.fixture
-def offline_tor(tmp_path: Path) -> Iterator[Callable[..., RunningTor]]:
-    started: list[RunningTor] = []
-
-    def make(**options: str | list[str]) -> RunningTor:
-        folder = tmp_path / f"tor{len(started)}"
-        folder.mkdir()
-        os.chmod(folder, 0o700)
-        tor = start_tor(folder, {**_offline_options(), **options})
-        started.append(tor)
-        return tor
-
-    yield make
-    for tor in started:
-        tor.stop()
 
 
 def as_system(tor: RunningTor) -> TorSource:
