@@ -12,10 +12,8 @@ elsewhere.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import socket
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +27,7 @@ from onboard.core.probe import probe
 from onboard.core.providers import refresh_providers
 from onboard.core.xmpp.address import ServerAddress
 from onboard.core.xmpp.registration import RegistrationSession, verify_login
+from tests.servers.audit import SocketAudit, audit
 
 if TYPE_CHECKING:
     import httpx
@@ -36,46 +35,8 @@ if TYPE_CHECKING:
     from onboard.core.tor.launch import LaunchedTor
     from onboard.core.tor.network import TorNetwork
 
+__all__ = ["audit"]  # a fixture, the one recorder of the run (tests/servers/audit.py)
 pytestmark = [pytest.mark.timeout(300)]
-
-
-class SocketAudit:
-    """Every connect and name lookup of this process while `recording` is on."""
-
-    def __init__(self) -> None:
-        self.recording = False
-        self.connects: list[object] = []
-        self.lookups: list[object] = []
-        sys.addaudithook(self._hook)
-
-    def _hook(self, event: str, args: tuple[Any, ...]) -> None:
-        if not self.recording:
-            return
-        if event == "socket.connect":
-            self.connects.append(args[1])
-        elif event == "socket.getaddrinfo":
-            self.lookups.append(args[0])
-
-    @contextlib.contextmanager
-    def watch(self) -> Iterator[SocketAudit]:
-        self.connects.clear()
-        self.lookups.clear()
-        self.recording = True
-        try:
-            yield self
-        finally:
-            self.recording = False
-
-
-_AUDIT: SocketAudit | None = None
-
-
-@pytest.fixture(scope="session")
-def audit() -> SocketAudit:
-    global _AUDIT  # audit hooks cannot be removed: one for the whole run
-    if _AUDIT is None:
-        _AUDIT = SocketAudit()
-    return _AUDIT
 
 
 @pytest.fixture
@@ -87,12 +48,6 @@ def no_c_ares(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("a DNS resolver was created in Tor mode")
 
     monkeypatch.setattr(aiodns, "DNSResolver", refuse)
-
-
-def only_to(address: tuple[str, int], connects: list[object]) -> None:
-    assert connects, "nothing was connected at all"
-    others = [c for c in connects if not (isinstance(c, tuple) and tuple(c[:2]) == address)]
-    assert others == []
 
 
 def new_name() -> str:
@@ -201,8 +156,7 @@ async def test_everything_goes_through_the_socks_port(tor_network: Any, prosody:
         listing = await refresh_providers(network, url=lists.url(), ca_file=lists.ca_file)
     assert result.ok and result.registration.advertised
     assert listing.source == "refreshed", listing.note
-    only_to(socks, audit.connects)
-    assert audit.lookups == []
+    audit.only_to(socks)
 
 
 @pytest.mark.usefixtures("no_c_ares")
@@ -231,8 +185,7 @@ async def test_a_tor_killed_mid_registration_fails_closed(own_tor: LaunchedTor, 
     says_tor(lost.value.message)
     says_tor(gone.value.message)
     assert gone.value.where == f"{socks[0]}:{socks[1]}"
-    only_to(socks, audit.connects)
-    assert audit.lookups == []
+    audit.only_to(socks)
 
 
 @pytest.mark.usefixtures("no_c_ares")
@@ -256,8 +209,7 @@ async def test_a_tor_killed_mid_probe_fails_closed(own_tor: LaunchedTor, tor_net
     assert not again.reachable and not again.ok
     assert (again.condition, again.exit_code) == ("tor-unavailable", 13)
     says_tor(again.error)
-    only_to(socks, audit.connects)
-    assert audit.lookups == []
+    audit.only_to(socks)
 
 
 @pytest.mark.usefixtures("no_c_ares")
@@ -276,8 +228,7 @@ async def test_a_tor_killed_mid_refresh_fails_closed(own_tor: LaunchedTor, tmp_p
     assert listing.source != "refreshed" and listing.providers
     says_tor(listing.note)
     assert f"{socks[0]}:{socks[1]}" in (listing.note or "")
-    only_to(socks, audit.connects)
-    assert audit.lookups == []
+    audit.only_to(socks)
 
 
 @pytest.mark.usefixtures("no_c_ares")
@@ -299,5 +250,5 @@ async def test_a_tor_killed_while_the_list_server_answers_fails_closed(
     assert network.stopped
     assert listing.source != "refreshed" and listing.providers
     assert listing.note and "could not be refreshed" in listing.note
-    only_to(socks, audit.connects)
-    assert audit.lookups == []
+    says_tor(listing.note)  # the connection through Tor ended: the note says so
+    audit.only_to(socks)

@@ -292,6 +292,14 @@ def _is_tls_failure(exc: BaseException) -> bool:
     return False
 
 
+def _unreachable(network: Network) -> str:
+    if network.name == "tor":
+        # The connection was made through Tor and then lost: most often Tor itself stopped.
+        return _("the connection to the list server through Tor ended (is Tor still "
+                 "running?)")
+    return _("the list server could not be reached")
+
+
 async def _download(network: Network, url: str, timeout: float,
                     ca_file: Path | None) -> bytes:
     import asyncio
@@ -326,12 +334,12 @@ async def _download(network: Network, url: str, timeout: float,
         if _is_tls_failure(exc):
             raise _FetchError(_("a secure connection to the list server could not be set up"
                                 )) from None
-        raise _FetchError(_("the list server could not be reached")) from None
+        raise _FetchError(_unreachable(network)) from None
     except ssl.SSLError:
         raise _FetchError(_("a secure connection to the list server could not be set up")
                           ) from None
     except OSError:
-        raise _FetchError(_("the list server could not be reached")) from None
+        raise _FetchError(_unreachable(network)) from None
     except _FetchError:
         raise
     except Exception as exc:  # an optional download never takes the program down
