@@ -20,7 +20,7 @@ import pytest
 from onboard.core.errors import TorBootstrapError, TorControlError
 from onboard.core.tor.control import TorSource
 from onboard.core.tor.launch import BootstrapStatus
-from onboard.core.tor.route import PASSWORD_ENV, TorMode, open_route
+from onboard.core.tor.route import PASSWORD_ENV, TorMode, TorRoute, open_route
 from tests.core.test_tor_control import RunningTor, hashed_password
 from tests.servers.local import closed_port
 from tests.servers.offline_tor import no_password_in_env, offline_tor
@@ -84,6 +84,13 @@ async def test_an_unbootstrapped_tor_times_out_at_give_up_after(
     assert time.monotonic() - started < 15
 
 
+def ended_how(task: asyncio.Task[TorRoute]) -> str:
+    if task.exception() is not None:
+        return repr(task.exception())
+    route = task.result()
+    return f"progress {route.progress}, control problem {route.control_problem!r}"
+
+
 async def test_waiting_for_a_tor_can_be_cancelled(
         offline_tor: Callable[..., RunningTor]) -> None:
     tor = offline_tor(CookieAuthentication="1")
@@ -91,8 +98,9 @@ async def test_waiting_for_a_tor_can_be_cancelled(
     task = asyncio.create_task(open_route(SYSTEM, candidates=[system(tor)],
                                           on_status=statuses, stall_after=60))
     deadline = time.monotonic() + 20
-    while not statuses.seen and time.monotonic() < deadline:
+    while not statuses.seen and not task.done() and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
+    assert not task.done(), f"open_route ended instead of waiting: {ended_how(task)}"
     assert statuses.seen, "open_route did not start waiting"
     started = time.monotonic()
     task.cancel()
