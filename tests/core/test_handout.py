@@ -37,8 +37,8 @@ from onboard.core.handout import (
 )
 from onboard.core.omemo import verified
 from onboard.core.omemo.link import build_link, parse_link
-from tests.core.test_omemo_hello import SocketAudit
 from tests.core.test_qr import zbarimg
+from tests.servers.audit import socket_audit
 
 # openim.nl is in the bundled providers data with an onion address and a password-reset page.
 ACCOUNT = "alice@openim.nl"
@@ -281,15 +281,10 @@ def test_collect_rejects_addresses_that_are_not_ones() -> None:
 def test_collect_render_and_write_never_touch_the_network(tmp_path: Path) -> None:
     save_account()
     verify_everything()
-    audit = SocketAudit.get()
-    audit.connects.clear()
-    audit.lookups.clear()
-    audit.recording = True
-    try:
+    audit = socket_audit()
+    with audit.watch():
         data = collect(ACCOUNT, helper_jid=HELPER, include_password=True, language="de")
         write_handout(data, tmp_path / "page.html", "de")
-    finally:
-        audit.recording = False
     assert audit.connects == [] and audit.lookups == []
 
 
