@@ -257,7 +257,7 @@ def _bootstrap_json(route: TorRoute) -> dict[str, object]:
         "progress": route.progress,
         "note": route.notes[0] if route.notes else None,
         "hint": None if problem is None else control_hint(problem),
-        # password-needed, cookie-unreadable or unreachable
+        # password-needed, cookie-unreadable, socket-forbidden or unreachable
         "reason": None if problem is None else problem.reason,
         "error": None if problem is None else problem.to_json(),
     }

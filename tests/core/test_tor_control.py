@@ -237,13 +237,16 @@ def test_a_port_that_is_not_tor_is_unreachable() -> None:
         assert time.monotonic() - started < 3
 
 
-# The check in a child process that prints the reason (or "ok").
+# The check in a child process that prints the reason (or "ok"): argument a control port
+# on loopback or a control socket's path.
 _CHECK = """
 import sys
 from onboard.core.errors import TorControlError
 from onboard.core.tor.control import open_controller
+from pathlib import Path
+where = sys.argv[1]
 try:
-    open_controller(("127.0.0.1", int(sys.argv[1]))).close()
+    open_controller(("127.0.0.1", int(where)) if where.isdigit() else Path(where)).close()
 except TorControlError as error:
     print(error.reason)
 else:
@@ -271,27 +274,64 @@ def test_an_unreadable_cookie_is_cookie_unreadable(tor_factory: Callable[..., Ru
         assert caught.value.reason == "cookie-unreadable"
         assert "cookie" in caught.value.message and "debian-tor" in caught.value.hint
         return
+    assert check_without_file_access(str(tor.control_port)) == "cookie-unreadable"
+    # Control: with its file access (and the cookie readable again) the same check works.
+    cookie.chmod(0o600)
+    assert check_in_child(str(tor.control_port)) == "ok"
+
+
+def test_a_control_socket_this_user_may_not_open(tor_factory: Callable[..., RunningTor],
+                                                  tmp_path: Path) -> None:
+    """Like Debian's /run/tor/control for a user outside the debian-tor group: the socket
+    itself may not be opened. That is told apart from a tor that is not there, with the
+    group as the way out (root: in a child without file-access capabilities, as above)."""
+    socket_path = tmp_path / "control.sock"
+    tor_factory(CookieAuthentication="1", ControlSocket=str(socket_path))
+    assert socket_path.exists()
+    assert check_in_child(str(socket_path)) == "ok"
+    socket_path.chmod(0)
+    if os.geteuid() != 0:
+        with pytest.raises(TorControlError) as caught:
+            open_controller(socket_path)
+        reason = caught.value.reason
+        assert "debian-tor" in caught.value.hint
+        assert str(socket_path) in caught.value.message
+    else:
+        reason = check_without_file_access(str(socket_path))
+    assert reason == "socket-forbidden"
+    problem = TorControlError("socket-forbidden", str(socket_path))
+    assert "debian-tor" in problem.hint
+
+
+def _child_env() -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(PROJECT_ROOT),
+            "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+
+
+def check_in_child(where: str) -> str:
+    result = subprocess.run([sys.executable, "-c", _CHECK, where], capture_output=True,
+                            text=True, env=_child_env(), cwd=PROJECT_ROOT, timeout=60,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def check_without_file_access(where: str) -> str:
+    """_CHECK as root without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (so file modes hold)."""
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         reason = "running as root without setpriv (util-linux) to drop root's file access"
         if os.environ.get("CI") == "true":
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(PROJECT_ROOT),
-           "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
     drop = "-dac_override,-dac_read_search"
     result = subprocess.run(
         [setpriv, f"--bounding-set={drop}", f"--inh-caps={drop}",
-         sys.executable, "-c", _CHECK, str(tor.control_port)],
-        capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=60, check=False)
+         sys.executable, "-c", _CHECK, where],
+        capture_output=True, text=True, env=_child_env(), cwd=PROJECT_ROOT, timeout=60,
+        check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "cookie-unreadable", result.stderr
-    # Control: with its file access (and the cookie readable again) the same check works.
-    cookie.chmod(0o600)
-    result = subprocess.run([sys.executable, "-c", _CHECK, str(tor.control_port)],
-                            capture_output=True, text=True, env=env, cwd=PROJECT_ROOT,
-                            timeout=60, check=False)
-    assert result.stdout.strip() == "ok", result.stderr
+    return result.stdout.strip()
 
 
 # --- detect_tor -----------------------------------------------------------------------------

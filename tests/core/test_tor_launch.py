@@ -20,6 +20,7 @@ from onboard.core.tor.launch import (
     BootstrapStatus,
     LaunchedTor,
     TorClockSkewError,
+    bootstrap_limits,
     phase_text,
     warning_text,
 )
@@ -156,6 +157,17 @@ def test_give_up_after_is_a_timeout(tmp_path: Path) -> None:
     assert caught.value.reason == "timeout"
     assert "did not finish connecting" in caught.value.message
     assert gone(launched)
+
+
+def test_bridges_get_more_time_to_stand_still_and_to_finish() -> None:
+    """About 120 s for a bootstrap, 150 s with bridges; through a bridge tor may also wait
+    longer in one phase (a slow bridge, a snowflake looking for a proxy) before it is given
+    up as stalled."""
+    stall, give_up = bootstrap_limits(with_bridges=False)
+    stall_bridged, give_up_bridged = bootstrap_limits(with_bridges=True)
+    assert (give_up, give_up_bridged) == (120.0, 150.0)
+    assert stall < stall_bridged < give_up_bridged
+    assert stall < give_up
 
 
 def test_a_data_folder_in_use_is_not_shared(tmp_path: Path) -> None:

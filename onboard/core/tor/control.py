@@ -95,6 +95,8 @@ def _probe(control: ControlAddress, where: str, timeout: float) -> None:
                 if not chunk:
                     break
                 answer += chunk
+    except PermissionError as exc:  # Debian's /run/tor/control, for users outside debian-tor
+        raise TorControlError("socket-forbidden", where, str(exc)) from None
     except OSError as exc:  # refused, no such socket, timed out
         raise TorControlError("unreachable", where, str(exc) or type(exc).__name__) from None
     if not answer.startswith(b"250"):
@@ -123,10 +125,11 @@ def open_controller(control: ControlAddress, password: str | None = None,
     """An authenticated stem Controller for a tor's control port or socket (synchronous).
 
     Cookie authentication needs no password (stem reads the cookie file). Raises
-    TorControlError with reason "password-needed", "password-wrong", "cookie-unreadable" or
-    "unreachable" (nothing listening, not a tor, or no answer within `timeout` seconds).
-    Never prompts. With `take_ownership` False, closing the controller never ends that tor
-    (for a tor this program did not start).
+    TorControlError with reason "password-needed", "password-wrong", "cookie-unreadable",
+    "socket-forbidden" (a control socket this user may not open) or "unreachable" (nothing
+    listening, not a tor, or no answer within `timeout` seconds). Never prompts. With
+    `take_ownership` False, closing the controller never ends that tor (for a tor this
+    program did not start).
     """
     import stem
     import stem.connection

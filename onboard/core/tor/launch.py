@@ -48,14 +48,27 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Default limits for a whole bootstrap (OnionShare's: bridges get longer).
+# Default limits for a whole bootstrap (OnionShare's: bridges get longer), and for how long
+# the percentage may stand still. Through a bridge tor can sit in one phase for a long time
+# (a snowflake finding a proxy, an obfs4 bridge slow to answer) and still get there.
 GIVE_UP_AFTER = 120.0
 GIVE_UP_AFTER_WITH_BRIDGES = 150.0
+STALL_AFTER = 30.0
+STALL_AFTER_WITH_BRIDGES = 60.0
 # How often tor is asked for its bootstrap phase, and the longest gap between two statuses.
 POLL_INTERVAL = 1.0
 # How long tor may take to write its control port file, and to exit after HALT.
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
+
+
+
+def bootstrap_limits(with_bridges: bool) -> tuple[float, float]:
+    """(seconds without progress before giving up, seconds for the whole bootstrap)."""
+    if with_bridges:
+        return STALL_AFTER_WITH_BRIDGES, GIVE_UP_AFTER_WITH_BRIDGES
+    return STALL_AFTER, GIVE_UP_AFTER
+
 
 _KEYWORD = re.compile(r'([A-Za-z_]+)=("(?:[^"\\]|\\.)*"|\S+)')
 _CLOCK_WORDS = ("clock", "skew", "not yet valid")
@@ -219,19 +232,20 @@ class LaunchedTor:
         return process is not None and process.poll() is None and not self._stopped
 
     def bootstrap(self, on_status: Callable[[BootstrapStatus], None], *,
-                  cancel: threading.Event, stall_after: float = 30.0,
+                  cancel: threading.Event, stall_after: float | None = None,
                   give_up_after: float | None = None) -> None:
         """Start tor and wait until it is connected to the Tor network (100%).
 
         `on_status` gets a status at each change and at least every second (from this
         thread). Raises CancelledByUserError once `cancel` is set (or `stop()` called),
         TorBootstrapError "stalled" when the percentage has not moved for `stall_after`
-        seconds, "timeout" after `give_up_after` (default 120 s, 150 s with bridges),
+        seconds, "timeout" after `give_up_after` (defaults: `bootstrap_limits`),
         "exited" when tor ends, "failed" when it cannot be started. tor is stopped on every
         failure.
         """
-        if give_up_after is None:
-            give_up_after = GIVE_UP_AFTER_WITH_BRIDGES if self.bridges else GIVE_UP_AFTER
+        default_stall, default_give_up = bootstrap_limits(bool(self.bridges))
+        stall_after = default_stall if stall_after is None else stall_after
+        give_up_after = default_give_up if give_up_after is None else give_up_after
         with self._lock:
             if self._started:
                 raise RuntimeError("a LaunchedTor can bootstrap only once")

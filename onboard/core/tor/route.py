@@ -137,6 +137,7 @@ def control_problem_text(problem: TorControlError) -> str:
         "password-needed": _("it asks for a control password"),
         "password-wrong": _("it did not accept the control password"),
         "cookie-unreadable": _("this user may not read its cookie file"),
+        "socket-forbidden": _("this user may not open its control socket"),
     }
     return texts.get(problem.reason, _("its control port {where} could not be "
                                        "used")).format(where=problem.where)
@@ -190,7 +191,7 @@ async def open_route(
     bridges: Sequence[str] = (),
     extra_config: Mapping[str, str | list[str]] | None = None,
     candidates: Sequence[TorSource] | None = None,
-    stall_after: float = 30.0,
+    stall_after: float | None = None,
     give_up_after: float | None = None,
     control_password: str | None = None,
 ) -> TorRoute:
@@ -199,7 +200,7 @@ async def open_route(
     A found tor (system, Tor Browser) must answer SOCKS5; when its control port can be used
     (no authentication, a readable cookie, or `control_password`, by default the one in
     XMPP_ONBOARD_TOR_CONTROL_PASSWORD), its bootstrap is read, and waited for when below
-    100% (with the same stall and give-up limits as a launched tor). When the control port
+    100% (with the limits of a launched tor without bridges). When the control port
     cannot be used, the route goes on with SOCKS alone and `route.notes` says why; a given
     password that tor refuses is an error (TorControlError "password-wrong").
 
@@ -237,7 +238,11 @@ async def open_route(
         await _in_thread(lambda cancel: launched.bootstrap(
             report, cancel=cancel, stall_after=stall_after, give_up_after=give_up_after))
     except BaseException:
-        launched.stop()
+        # Stopping waits for tor to exit (up to seconds): not on the event loop, and not
+        # cut short by a second cancellation.
+        import asyncio
+
+        await asyncio.shield(asyncio.to_thread(launched.stop))
         raise
     return TorRoute(launched.source(), TorNetwork(launched.socks).isolated(), launched,
                     progress=100)
@@ -261,7 +266,7 @@ async def _in_thread(work: Callable[..., _T], *args: object) -> _T:
 
 
 def _follow_bootstrap(control: ControlAddress, password: str | None,
-                      report: Callable[[BootstrapStatus], None], stall_after: float,
+                      report: Callable[[BootstrapStatus], None], stall_after: float | None,
                       give_up_after: float | None, cancel: threading.Event,
                       ) -> tuple[int | None, TorControlError | None]:
     """A found tor's bootstrap through its control port (synchronous): (100, None) once it is
@@ -272,7 +277,7 @@ def _follow_bootstrap(control: ControlAddress, password: str | None,
     import time
 
     from onboard.core.tor.control import control_where, open_controller
-    from onboard.core.tor.launch import GIVE_UP_AFTER, BootstrapWatcher
+    from onboard.core.tor.launch import BootstrapWatcher, bootstrap_limits
 
     try:
         controller = open_controller(control, password, take_ownership=False)
@@ -290,9 +295,11 @@ def _follow_bootstrap(control: ControlAddress, password: str | None,
             return 100, None
         report(first)
         watcher.listen()
+        default_stall, default_give_up = bootstrap_limits(with_bridges=False)
         deadline = time.monotonic() + (give_up_after if give_up_after is not None
-                                       else GIVE_UP_AFTER)
-        watcher.watch(report, cancel=cancel, stall_after=stall_after, deadline=deadline,
+                                       else default_give_up)
+        watcher.watch(report, cancel=cancel, deadline=deadline,
+                      stall_after=stall_after if stall_after is not None else default_stall,
                       ended=lambda: not controller.is_alive())
         return 100, None
     finally:
