@@ -620,7 +620,7 @@ class TorConnectionLostError(NetworkError):
 
 class TorControlError(OnboardError):
     """Tor's control port could not be used: `reason` is password-needed, password-wrong,
-    cookie-unreadable or unreachable."""
+    cookie-unreadable, socket-forbidden or unreachable."""
 
     condition = "tor-control"
     exit_code = 13
@@ -637,13 +637,15 @@ class TorControlError(OnboardError):
             "password-wrong": _("Tor at {where} did not accept that control password."),
             "cookie-unreadable": _("Tor at {where} uses a cookie file this user may not "
                                    "read."),
+            "socket-forbidden": _("Tor's control socket {where} may not be opened by this "
+                                  "user."),
         }
         return messages.get(self.reason, _("Tor's control port at {where} could not be "
                                            "used.")).format(where=self.where)
 
     @property
     def hint(self) -> str:
-        if self.reason == "cookie-unreadable":
+        if self.reason in ("cookie-unreadable", "socket-forbidden"):
             return _("Add your user to the tor group (on Debian: sudo adduser $USER "
                      "debian-tor, then log in again), or let this program start its own tor.")
         if self.reason.startswith("password"):
@@ -693,7 +695,7 @@ class TorBootstrapError(OnboardError):
         if self.bridges:
             return _("Check your internet connection and the computer's clock. If these bridges "
                      "are blocked too, get new ones (https://bridges.torproject.org, or email "
-                     "bridges@torproject.org) or try snowflake.")
+                     "bridges@torproject.org), or ask a friend for other bridge lines.")
         return _("Check your internet connection and that the computer's clock and time zone "
                  "are right. If Tor is blocked where you are, use bridges.")
 

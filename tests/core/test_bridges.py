@@ -16,6 +16,8 @@ from onboard.core.tor.bridges import (
     find_transport_program,
     parse_bridges,
     transport_plugins,
+    transports_note,
+    usable_transports,
     verify_with_tor,
 )
 
@@ -247,5 +249,30 @@ def test_tor_says_why_a_line_is_wrong() -> None:
 
 
 def test_without_tor_the_check_is_left_to_the_start(tmp_path: Path) -> None:
-    verify_with_tor(parse_bridges(VANILLA), tor_cmd=str(tmp_path / "no-tor"))
-    verify_with_tor(parse_bridges(VANILLA), tor_cmd="tor-is-not-installed")
+    """A line only tor refuses (a name for an address) passes when there is no tor to ask,
+    and is refused by the same call with tor: the check was really skipped, not passed."""
+    needs_tor()
+    named = parse_bridges(VANILLA.replace("192.0.2.7", "bridge.example.net"))
+    verify_with_tor(named, tor_cmd=str(tmp_path / "no-tor"))
+    verify_with_tor(named, tor_cmd="tor-is-not-installed")
+    with pytest.raises(BridgeLineError):
+        verify_with_tor(named)
+
+
+def test_the_bridge_types_this_computer_can_use(tmp_path: Path) -> None:
+    """Said before any line is pasted: none at all (with the install command), some, or
+    all of them."""
+    assert usable_transports(path=str(tmp_path)) == []
+    assert "sudo apt install obfs4proxy" in transports_note(path=str(tmp_path))
+    snowflake_only = tmp_path / "bin"
+    snowflake_only.mkdir()
+    program = snowflake_only / "snowflake-client"
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    assert usable_transports(path=str(snowflake_only)) == ["snowflake"]
+    note = transports_note(path=str(snowflake_only))
+    assert "snowflake" in note and "For obfs4: sudo apt install obfs4proxy" in note
+    needs("obfs4proxy")
+    needs("snowflake-client")
+    assert {"obfs4", "snowflake"} <= set(usable_transports())
+    assert "apt install" not in transports_note()

@@ -194,7 +194,16 @@ def test_connection(snap_compare: SnapCompare) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=on(TorScreen, searched))
 
 
-def test_connection_bridges(snap_compare: SnapCompare) -> None:
+def test_connection_bridges(snap_compare: SnapCompare, tmp_path: Path,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bridge lines box, with the bridge types this computer can use: obfs4 and snowflake
+    here on every machine (a search path with just those two programs)."""
+    for program in ("obfs4proxy", "snowflake-client"):
+        (tmp_path / program).write_text("#!/bin/sh\n")
+        (tmp_path / program).chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("onboard.core.tor.bridges.EXTRA_DIRS", ())
+
     async def bridges(pilot: Pilot[Any]) -> None:
         screen = pilot.app.screen
         assert isinstance(screen, TorScreen)

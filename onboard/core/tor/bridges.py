@@ -80,6 +80,25 @@ def find_transport_program(transport: str, path: str | None = None) -> str | Non
     return None
 
 
+def usable_transports(path: str | None = None) -> list[str]:
+    """The bridge types whose program is installed here, in TRANSPORT_PROGRAMS' order."""
+    return [name for name in TRANSPORT_PROGRAMS if find_transport_program(name, path)]
+
+
+def transports_note(path: str | None = None) -> str:
+    """One line for the bridge choice: which bridge types work on this computer, and how to
+    get the usual one when it does not."""
+    usable = usable_transports(path)
+    if not usable:
+        return _("No bridge program is installed here; install one with: {command}").format(
+            command=INSTALL_HINTS["obfs4"])
+    note = _("This computer can use these bridge types: {types}.").format(
+        types=", ".join(usable))
+    if "obfs4" not in usable:
+        note += " " + _("For obfs4: {command}").format(command=INSTALL_HINTS["obfs4"])
+    return note
+
+
 def _split_address(address: str) -> tuple[str, str | None]:
     """(host, port text or None) of "IP:PORT", "[IPv6]:PORT", "IP" or "[IPv6]"."""
     if address.startswith("["):

@@ -131,12 +131,15 @@ class TorScreen(WizardScreen[TorChoice]):
         return pressed.name if pressed is not None and pressed.name else "off"
 
     def _show_extra(self) -> None:
+        from onboard.core.tor.bridges import transports_note
+
         choice = self.chosen()
         self.query_one("#bridges").display = choice == "bridges"
         self.query_one("#socks").display = choice == "socks"
         label = {
             "bridges": _("Paste your bridge lines, one per line (from "
-                         "https://bridges.torproject.org or a friend):"),
+                         "https://bridges.torproject.org or a friend):") + "\n"
+            + transports_note(),
             "socks": _("The SOCKS address of your Tor, e.g. 127.0.0.1:9050:"),
         }.get(choice, "")
         self.query_one("#tor-extra-label", Static).update(Content(label))
