@@ -72,6 +72,9 @@ class WizardState:
     tor_mode: str = "off"
     tor_bridges: list[str] = field(default_factory=list)
     tor_source: str = ""
+    # How the last sign-up connection went over Tor (onion address, exit, or the onion that
+    # did not answer), in plain words; empty without Tor.
+    route_note: str = ""
     # The encryption step: the account's own devices as last read (None: not read yet), the
     # device ids ticked on the devices screen, confirmed or not yet (None: as recorded), and
     # the friend's address or fingerprint link as last typed.

@@ -7,6 +7,7 @@ session (through a `RegistrationService`), closing it when the user goes back or
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ from onboard.ui.screens.server import ServerScreen
 from onboard.ui.screens.threat import ThreatScreen
 from onboard.ui.screens.threat_summary import ThreatSummaryScreen
 from onboard.ui.screens.tor import TorScreen
-from onboard.ui.screens.tor_connect import StatusCallback, TorConnectScreen
+from onboard.ui.screens.tor_connect import SLOW_AFTER, StatusCallback, TorConnectScreen
 from onboard.ui.screens.welcome import WelcomeScreen
 from onboard.ui.service import (
     DevicesFetcher,
@@ -86,7 +87,10 @@ class TorOptions:
 
     extra_config: Mapping[str, str | list[str]] | None = None
     candidates: Sequence[TorSource] | None = None
-    stall_after: float = 30.0
+    # None: the core's limit (longer with bridges).
+    stall_after: float | None = None
+    # Seconds without progress before the screen says what is likely wrong.
+    slow_after: float = SLOW_AFTER
     # How often, in seconds, the route in use is checked while it is open.
     check_every: float = 5.0
 
@@ -164,7 +168,12 @@ class OnboardApp(App[WizardState]):
                                           ca_file=self.providers_ca_file)
         self._providers = list(listing.providers)
         self.providers_note = listing.note
+        if self.tor_route is not None:  # the new list may know other onion addresses
+            self.state.network = self.tor_route.network.with_onions(self._onions())
         return listing
+
+    def _onions(self) -> dict[str, list[str]]:
+        return {p.domain: list(p.onion) for p in self.providers if p.onion}
 
     async def run_async(self, *, size: tuple[int, int] | None = None,
                         **kwargs: Any) -> WizardState | None:
@@ -181,6 +190,9 @@ class OnboardApp(App[WizardState]):
 
     async def on_unmount(self) -> None:
         await self.service.close()
+        route, self.tor_route = self.tor_route, None
+        if route is not None:
+            await asyncio.to_thread(route.close)  # a launched tor ends with the app
         self._set_route(None)
 
     def _handle_exception(self, error: Exception) -> None:
@@ -375,7 +387,8 @@ class OnboardApp(App[WizardState]):
         return "server"
 
     async def _tor_connect(self) -> Step | None:
-        result = await self.push_screen_wait(TorConnectScreen(self.state, self._open_tor))
+        screen = TorConnectScreen(self.state, self._open_tor, self.tor_options.slow_after)
+        result = await self.push_screen_wait(screen)
         if isinstance(result, Back):
             return "tor"
         if isinstance(result, GoTo):
@@ -400,7 +413,8 @@ class OnboardApp(App[WizardState]):
 
         old, self.tor_route = self.tor_route, route
         if old is not None and old is not route:
-            old.close()
+            # A launched tor is waited for while it exits: not on the event loop.
+            self.run_worker(old.close, thread=True, group="tor-close", exit_on_error=False)
         self._watch_route(route)
         if route is None:
             wanted = "closed" if tor_asked_for(self.state.tor_mode) else "direct"
@@ -408,8 +422,7 @@ class OnboardApp(App[WizardState]):
                 self.state.network = ClosedNetwork() if wanted == "closed" else DirectNetwork()
             self.state.tor_source = ""
         else:
-            onions = {p.domain: list(p.onion) for p in self.providers if p.onion}
-            self.state.network = route.network.with_onions(onions)
+            self.state.network = route.network.with_onions(self._onions())
             self.state.tor_source = route.source.label()
         self.probe_cache.clear()
         self.update_tor_status()

@@ -18,6 +18,7 @@ from onboard.core.errors import OnboardError, ProtocolError
 
 if TYPE_CHECKING:
     from onboard.core.flow import WizardState
+    from onboard.core.network import Network
     from onboard.core.omemo.hello import HelloResult
     from onboard.core.omemo.pep import DeviceReport
     from onboard.core.xmpp.forms import Answers, RegistrationForm
@@ -48,6 +49,9 @@ class LiveRegistration:
 
     def __init__(self) -> None:
         self._session: RegistrationSession | None = None
+        # The route the last account was created on: its first login takes the same circuit,
+        # so over Tor the new account is never seen on the circuit other steps share.
+        self._created_on: tuple[str, Network] | None = None
 
     async def fetch_form(self, state: WizardState) -> RegistrationForm:
         from onboard.core.logs import silence_libraries
@@ -56,25 +60,36 @@ class LiveRegistration:
 
         silence_libraries()
         await self.close()
+        state.route_note = ""
         # Over Tor, each attempt at a new account gets a circuit of its own.
         session = RegistrationSession(state.server(), for_new_account(state.network))
         self._session = session
-        return await session.open()
+        form = await session.open()
+        if session.via is not None and session.via.tor:
+            state.route_note = session.via.describe()
+        return form
 
     async def submit(self, answers: Answers) -> RegisteredAccount:
         session = self._session
         if session is None:
             raise ProtocolError("no open registration session")
-        return await session.submit(answers)
+        account = await session.submit(answers)
+        self._created_on = (account.jid, session.network)
+        return account
 
     async def verify_login(self, state: WizardState) -> None:
         from onboard.core import accounts
         from onboard.core.xmpp.registration import verify_login
 
-        await verify_login(state.jid, state.password, state.server(), state.network)
+        await verify_login(state.jid, state.password, state.server(), self._route_for(state))
         # The login worked; failing to note it in the file changes nothing for the user.
         with contextlib.suppress(OSError, ValueError, OnboardError):
             accounts.mark_login_verified(state.jid)
+
+    def _route_for(self, state: WizardState) -> Network:
+        if self._created_on is not None and self._created_on[0] == state.jid:
+            return self._created_on[1]
+        return state.network
 
     async def close(self) -> None:
         session, self._session = self._session, None

@@ -11,6 +11,8 @@ import pytest
 from textual.widgets import Button, Input, ProgressBar, TextArea
 
 from onboard.core.flow import WizardState
+from onboard.core.providers import Provider
+from onboard.core.tor.network import TorNetwork
 from onboard.ui.app import TorOptions
 from onboard.ui.screens.account import AccountScreen
 from onboard.ui.screens.done import DoneScreen
@@ -20,6 +22,7 @@ from onboard.ui.screens.tor import TorScreen
 from onboard.ui.screens.tor_connect import TorConnectScreen
 from onboard.ui.screens.welcome import WelcomeScreen
 from onboard.ui.widgets.choice_set import ChoiceSet
+from tests.servers.audit import SocketAudit, audit
 from tests.ui.helpers import (
     SIZE,
     screen_text,
@@ -29,6 +32,8 @@ from tests.ui.helpers import (
     wait_for_screen,
     wait_until,
 )
+
+__all__ = ["audit"]  # a fixture, the one recorder of the run (tests/servers/audit.py)
 
 pytestmark = [pytest.mark.timeout(300)]
 TOR_WAIT = 120.0
@@ -147,13 +152,28 @@ async def test_a_running_tor_is_found_and_used(tor_network: Any, prosody: Any) -
         assert app.state.tor_mode == "system"
 
 
-async def test_a_launched_tor_shows_its_bootstrap_and_registers(tor_network: Any,
-                                                                prosody: Any) -> None:
+async def test_a_launched_tor_shows_its_bootstrap_and_registers(
+        tor_network: Any, prosody: Any, audit: SocketAudit,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """The app's own tor joins the private network (0 → 100 %), then an account is made
-    over the onion address, all from the keyboard."""
+    over the onion address, all from the keyboard: every connection of the registration and
+    its first login goes to tor's SOCKS port, no name is looked up here, and both take the
+    new account's own circuit (SOCKS credentials no other step uses)."""
+    routed: list[tuple[str | None, str]] = []
+    open_socket = TorNetwork.open_socket
+
+    async def recording_open_socket(self: TorNetwork, host: str, port: int,
+                                    timeout: float) -> socket.socket:
+        routed.append((self._isolation, host))
+        return await open_socket(self, host, port, timeout)
+
+    monkeypatch.setattr(TorNetwork, "open_socket", recording_open_socket)
     tor_network.wait_for_onion()
-    state = WizardState(host=tor_network.onion_address, port=5222, ca_file=prosody.ca_file)
-    app = test_app(state, start="tor", providers=[],
+    # No address given by hand: the onion comes from the server list, as for a real provider.
+    listed = Provider("open.test", "A", True, captcha=False, email_required=False,
+                      onion=(tor_network.onion_address,))
+    state = WizardState(ca_file=prosody.ca_file)
+    app = test_app(state, start="tor", providers=[listed],
                    tor_options=TorOptions(extra_config=tor_network.client_options()))
     seen: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
@@ -181,8 +201,22 @@ async def test_a_launched_tor_shows_its_bootstrap_and_registers(tor_network: Any
         await type_text(pilot, "overtor")
         await pilot.press("enter", "ctrl+g")
         assert app.focused is account.query_one("#continue", Button)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: app.state.login_verified, TOR_WAIT, "the account")
+        shared = app.state.network
+        assert isinstance(shared, TorNetwork)
+        routed.clear()
+        with audit.watch():
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.state.login_verified, TOR_WAIT,
+                             "the account")
+        audit.only_to(shared.socks)
+        # The form's connection and the login: both to the onion, both on one circuit of
+        # their own.
+        assert [host for _token, host in routed] == [tor_network.onion_address] * 2, routed
+        tokens = {token for token, _host in routed}
+        assert len(tokens) == 1 and None not in tokens
+        assert shared._isolation not in tokens
+        assert (f"Connected over Tor to the onion address {tor_network.onion_address}:5222."
+                in screen_text(app))
         await pilot.press("enter")
         await wait_for_screen(pilot, DoneScreen)
         assert "Tor: on" in step_text(app)
@@ -204,6 +238,33 @@ async def test_a_launched_tor_through_a_bridge(tor_network: Any) -> None:
         assert app.tor_route is not None and app.tor_route.launched is not None
 
 
+async def test_a_bridge_that_does_not_answer_says_to_try_other_bridges(tor_network: Any
+                                                                       ) -> None:
+    """The private network's obfs4 bridge line with a port nobody listens on: tor waits at
+    the bridge, and the screen's early warning speaks of other bridge lines, not of choosing
+    bridges (they are already chosen). Real tor and obfs4proxy."""
+    address = tor_network.obfs4_bridge_line.split()[1]
+    dead_line = tor_network.obfs4_bridge_line.replace(address, f"127.0.0.1:{closed_port()}")
+    app = test_app(start="tor", providers=[],
+                   tor_options=TorOptions(extra_config=tor_network.client_options(),
+                                          slow_after=1.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, "bridges")
+        await pilot.press("enter")
+        assert isinstance(app.focused, TextArea)
+        app.focused.text = dead_line
+        app.screen.query_one("#continue", Button).press()
+        screen = await wait_for_screen(pilot, TorConnectScreen)
+        await wait_until(pilot, lambda: "This is taking long" in screen_text(app), 60,
+                         "the early warning")
+        text = screen_text(app)
+        assert "paste other bridge lines" in text and "choose bridges" not in text
+        assert screen.last_status is not None and screen.last_status.progress < 100
+        assert app.state.network.name == "closed"
+        await pilot.press("escape")
+        await wait_for_screen(pilot, TorScreen)
+
+
 async def test_a_stalled_bootstrap_says_what_to_try(tmp_path: Any) -> None:
     """Authorities that are not there: tor gets nowhere, the screen says so and offers a way
     back. Real tor, real stall."""
@@ -212,11 +273,17 @@ async def test_a_stalled_bootstrap_says_what_to_try(tmp_path: Any) -> None:
     options = {"TestingTorNetwork": "1",
                "DirAuthority": [line.removeprefix("DirAuthority ") for line in dead]}
     app = test_app(start="tor", providers=[],
-                   tor_options=TorOptions(extra_config=options, stall_after=3.0))
+                   tor_options=TorOptions(extra_config=options, stall_after=8.0,
+                                          slow_after=1.0))
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, "launch")
         await pilot.press("enter")
         await wait_for_screen(pilot, TorConnectScreen)
+        # While it still waits: what is likely wrong, before the attempt ends.
+        await wait_until(pilot, lambda: "This is taking long" in screen_text(app), 60,
+                         "the early warning")
+        assert "choose bridges" in screen_text(app)
+        assert "stopped making progress" not in screen_text(app)
         await wait_until(pilot, lambda: "stopped making progress" in screen_text(app), 60,
                          "the stall")
         text = screen_text(app)

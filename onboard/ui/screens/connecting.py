@@ -69,8 +69,8 @@ class ConnectingScreen(WizardScreen[RegistrationForm | GoTo]):
         domain = self.state.domain
         onion = self.state.onion_address()
         if onion:
-            return _("Connecting to {domain} over Tor, at its onion address {onion}, and "
-                     "asking for its sign-up form…").format(domain=domain, onion=onion)
+            return _("Connecting to {domain} over Tor (its onion address {onion} first) "
+                     "and asking for its sign-up form…").format(domain=domain, onion=onion)
         if self.state.tor_on:
             return _("Connecting to {domain} over Tor and asking for its sign-up form…").format(
                 domain=domain)

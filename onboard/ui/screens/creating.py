@@ -134,6 +134,8 @@ class CreatingScreen(WizardScreen[Outcome]):
         self.state.jid = account.jid
         self.state.credentials_file = account.credentials_file
         self._say(_("Account created, saved to {file}").format(file=account.credentials_file))
+        if self.state.route_note:
+            self._say(self.state.route_note)
         self._start_check()
 
     def _start_check(self) -> None:

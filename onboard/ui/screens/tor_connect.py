@@ -54,9 +54,11 @@ class TorConnectScreen(WizardScreen["TorRoute | GoTo"]):
             super().__init__()
             self.error = error
 
-    def __init__(self, state: WizardState, connect: ConnectTor) -> None:
+    def __init__(self, state: WizardState, connect: ConnectTor,
+                 slow_after: float = SLOW_AFTER) -> None:
         super().__init__(state)
         self._connect = connect
+        self.slow_after = slow_after
         self.error: OnboardError | None = None
         self.last_status: BootstrapStatus | None = None
         # A working route shown with a note (e.g. its progress could not be read), until the
@@ -105,7 +107,11 @@ class TorConnectScreen(WizardScreen["TorRoute | GoTo"]):
         warning = ""
         if status.warning:
             warning = status.warning
-        elif status.seconds_since_progress >= SLOW_AFTER:
+        elif status.seconds_since_progress >= self.slow_after and self.state.tor_bridges:
+            warning = _("This is taking long. Check your internet connection and the "
+                        "computer's clock; if these bridges are blocked too, go back and "
+                        "paste other bridge lines.")
+        elif status.seconds_since_progress >= self.slow_after:
             warning = _("This is taking long. Check your internet connection and the "
                         "computer's clock; if Tor is blocked where you are, go back and "
                         "choose bridges.")
