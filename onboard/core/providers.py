@@ -487,6 +487,23 @@ def organization_label(value: str) -> str:
     return labels.get(key, value)
 
 
+def organization_short(value: str) -> str:
+    """Who runs the server in a word or two, for a table cell ("?" when not known)."""
+    labels = {
+        "private person": _("a person"),
+        "commercial person": _("self-employed"),
+        "company": _("company"),
+        "non-governmental": _("non-profit"),
+        "governmental": _("authority"),
+        "educational": _("education"),
+    }
+    key = value.strip().lower()
+    if not key:
+        return "?"
+    label = labels.get(key, value)
+    return label if len(label) <= 16 else label[:15] + "…"
+
+
 def pick_reason() -> str:
     """Why a random pick is a fine choice, for the UI and the CLI to show next to it."""
     return _("Every category A server is good for a first account. Any server can talk to any "

@@ -43,8 +43,16 @@ async def test_explains_federation_and_lists_servers() -> None:
         assert "Step 4 of 7: Server" in str(screen.query_one("#step").render())
         table = screen.query_one("#providers", DataTable)
         assert table.row_count == 2
-        assert table.get_row_at(0) == ["chat.example", "in app", "yes", "no", "DE", "A", ""]
-        assert table.get_row_at(1) == ["im.example", "in app", "no", "yes", "FR CH", "A", ""]
+        unknown = ["no", "?", "no", "?", "?"]  # onion, since, free, run by, compliance
+        assert table.get_row_at(0) == ["chat.example", "in app", "yes", "no", "DE", "A", "",
+                                       *unknown]
+        assert table.get_row_at(1) == ["im.example", "in app", "no", "yes", "FR CH", "A", "",
+                                       *unknown]
+        # Every fact of the list has its column; the name stays in view when it scrolls.
+        assert [str(c.label) for c in table.columns.values()] == [
+            "Server", "Sign-up", "CAPTCHA", "Email", "Country", "Cat.", "Now", "Onion",
+            "Since", "Free", "Run by", "Compliance"]
+        assert table.fixed_columns == 1
         assert isinstance(app.focused, Input) and app.focused.id == "domain"
 
 
@@ -212,6 +220,39 @@ async def test_pick_for_me_chooses_a_category_a_in_app_server() -> None:
         await pilot.press("enter")  # the picked row is highlighted
         await wait_for_screen(pilot, AccountScreen)
         assert app.state.domain == "a-onion.example"
+
+
+async def test_the_facts_behind_the_details_are_columns_too() -> None:
+    facts = Provider("full.example", "A", True, captcha=False, email_required=False,
+                     countries=("DE",), since="2015-05-05", organization="non-governmental",
+                     free_of_charge=True, compliance=95, onion=("abcdefghijklmnop.onion",))
+    app = test_app(providers=[facts], start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        table = screen.query_one("#providers", DataTable)
+        assert table.get_row_at(0)[7:] == ["yes", "2015", "yes", "non-profit", "95 %"]
+
+
+async def test_pick_for_me_keeps_to_the_filters() -> None:
+    """Avoiding the only category A server's country leaves nothing to pick: the pick says
+    so instead of choosing from the whole list."""
+    app = test_app(providers=MIXED, start="server")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, ServerScreen)
+        await pilot.press("tab", "f")
+        dialog = await wait_for_screen(pilot, FiltersScreen)
+        countries = dialog.query_one("#countries", DataTable)
+        countries.focus()
+        await pilot.press("down", "space", "space")  # Germany: avoid
+        assert countries.get_row_at(1)[2] == "avoid"
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, ServerScreen)
+        assert "a-onion.example" not in rows(screen)
+        for seed in range(5):
+            screen.rng = random.Random(seed)
+            await pilot.press("p")
+            assert screen.query_one("#domain", Input).value == ""
+            assert "change the filters" in text_of(app, "#details")
 
 
 async def test_pick_for_me_on_the_bundled_list() -> None:

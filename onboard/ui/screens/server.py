@@ -26,6 +26,7 @@ from onboard.core.providers import (
     ProviderList,
     apply_filter,
     organization_label,
+    organization_short,
     pick_for_me,
     pick_reason,
     sort_providers,
@@ -145,7 +146,7 @@ class ServerScreen(WizardScreen[str]):
         if self.providers:
             yield Static("", id="list-label")
             table: DataTable[str] = DataTable(id="providers", cursor_type="row",
-                                              zebra_stripes=True)
+                                              zebra_stripes=True, fixed_columns=1)
             yield table
             with VerticalScroll(id="details-box"):
                 yield Static("", id="details")
@@ -164,6 +165,12 @@ class ServerScreen(WizardScreen[str]):
             table.add_column(_("Country"), key="countries")
             table.add_column(_("Cat."), key="category")
             table.add_column(_("Now"), key="live")
+            # Further right (the list scrolls sideways; the server's name stays in view).
+            table.add_column(_("Onion"), key="onion")
+            table.add_column(_("Since"), key="since")
+            table.add_column(_("Free"), key="free")
+            table.add_column(_("Run by"), key="organization")
+            table.add_column(_("Compliance"), key="compliance")
             self._fill_table()
         if self.state.domain:
             self._show_problem(self.state.domain)
@@ -189,6 +196,11 @@ class ServerScreen(WizardScreen[str]):
                 " ".join(provider.countries) or "?",
                 provider.category,
                 self._live_cell(provider.domain),
+                yes if provider.onion else no,
+                provider.since[:4] or "?",
+                yes if provider.free_of_charge else no,
+                organization_short(provider.organization),
+                f"{provider.compliance} %" if provider.compliance >= 0 else "?",
                 key=provider.domain,
             )
         domains = [p.domain for p in self.shown]
@@ -407,7 +419,8 @@ class ServerScreen(WizardScreen[str]):
 
     def action_pick(self) -> None:
         try:
-            chosen = pick_for_me(self.shown or self.providers, self.rng)
+            # Only among the servers shown: never one in a country the user asked to avoid.
+            chosen = pick_for_me(self.shown, self.rng)
         except ValueError:
             self.check_note = _("There is no category A server with in-app sign-up here; "
                                 "change the filters.")
