@@ -17,12 +17,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import re
 import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from xml.sax.saxutils import quoteattr
 
 from onboard.core.errors import NoXmppServiceError, OnboardError, ProtocolError, TlsError
 from onboard.core.network import Endpoint, Network
@@ -233,7 +235,7 @@ async def _probe(server: ServerAddress, network: Network, timeout: float,
         result.rtt_ms = None if seconds is None else seconds * 1000
         if isinstance(error, TlsError):
             result.tls = TlsFacts(valid=False, error=error.message, reason=error.reason)
-            if result.endpoint is not None and result.endpoint.direct_tls:
+            if result.endpoint is not None:
                 await _peek_certificate(server.domain, result.endpoint, network,
                                         min(left(), CERT_PEEK_TIMEOUT), result.tls)
         elif error.condition == "no-tls":
@@ -273,41 +275,77 @@ async def _probe(server: ServerAddress, network: Network, timeout: float,
 
 async def _peek_certificate(domain: str, endpoint: Endpoint, network: Network,
                             timeout: float, facts: TlsFacts) -> None:
-    """Read a failing certificate's expiry and the TLS version from a bare TLS handshake.
+    """Read a failing certificate's expiry and the TLS version from a bare TLS handshake (on
+    a STARTTLS port after the stream header and <starttls/>, as the real client sent them).
 
-    Verification is off for this one connection only; it carries nothing but the handshake
-    and is aborted right after, so nothing can be sent to an unverified server. Failures here
-    leave the facts as they were.
+    Verification is off for this one connection only; nothing is sent after the handshake
+    and the connection is aborted right after, so nothing can reach an unverified server.
+    Failures here leave the facts as they were.
     """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no CA store to load: nothing is checked
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    loop = asyncio.get_running_loop()
     try:
         sock = await network.open_socket(endpoint.host, endpoint.port, timeout)
     except OnboardError:
         return
-    transport: asyncio.Transport | None = None
-    try:
-        made, _protocol = await asyncio.wait_for(
-            loop.create_connection(asyncio.Protocol, sock=sock, ssl=context,
-                                   server_hostname=domain, ssl_handshake_timeout=timeout),
-            timeout,
-        )
-        transport = made
-        ssl_object = made.get_extra_info("ssl_object")
+    writer: asyncio.StreamWriter | None = None
+
+    async def handshake() -> None:
+        nonlocal writer
+        reader, writer = await asyncio.open_connection(sock=sock, limit=PEEK_LIMIT)
+        if not endpoint.direct_tls and not await _ask_for_starttls(reader, writer, domain):
+            return
+        await writer.start_tls(context, server_hostname=domain, ssl_handshake_timeout=timeout)
+        ssl_object = writer.get_extra_info("ssl_object")
         if ssl_object is None:
             return
         facts.version = ssl_object.version()
         der = ssl_object.getpeercert(binary_form=True)
         facts.expires = certificate_not_after(der) if der else None
-    except (OSError, ssl.SSLError, TimeoutError):
+
+    try:
+        await asyncio.wait_for(handshake(), timeout)
+    except (OSError, ssl.SSLError, TimeoutError, ValueError):
         return
     finally:
-        if transport is not None:
-            transport.abort()
+        if writer is not None:
+            writer.transport.abort()
         else:
             sock.close()
+
+
+# The most a server may send before <proceed/> when the certificate is peeked at.
+PEEK_LIMIT = 64 * 1024
+_FEATURES_END = re.compile(rb"</(?:[A-Za-z0-9_.-]+:)?features\s*>")
+_STARTTLS_ANSWER = re.compile(rb"<(proceed|failure)\b")
+
+
+async def _ask_for_starttls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                            domain: str) -> bool:
+    """Open a stream and ask for TLS: True once the server says <proceed/>."""
+    writer.write(("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                  "xmlns:stream='http://etherx.jabber.org/streams' "
+                  f"to={quoteattr(domain)} version='1.0'>").encode())
+    await writer.drain()
+    received = b""
+    while not _FEATURES_END.search(received):
+        received += await _read_some(reader, len(received))
+    writer.write(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+    await writer.drain()
+    received = b""
+    while (answer := _STARTTLS_ANSWER.search(received)) is None:
+        received += await _read_some(reader, len(received))
+    return answer.group(1) == b"proceed"
+
+
+async def _read_some(reader: asyncio.StreamReader, so_far: int) -> bytes:
+    chunk = await reader.read(4096)
+    if not chunk:
+        raise ConnectionResetError("the server closed the connection")
+    if so_far + len(chunk) > PEEK_LIMIT:
+        raise ValueError("too much before the TLS handshake")
+    return chunk
 
 
 def _der_item(data: bytes, pos: int) -> tuple[int, int, int]:

@@ -188,13 +188,12 @@ async def test_bad_certificates_are_named(server, prosody, domain: str, reason: 
     # Nothing XMPP went over the unverified connection: no features, no form.
     assert result.sasl_mechanisms == [] and not result.registration.advertised
     assert result.registration.fields == []
+    # Read from a bare, unverified handshake (on STARTTLS after <starttls/>): the expiry date
+    # and the TLS version of the very certificate that failed.
     now = dt.datetime.now(dt.UTC)
-    if direct_tls:  # read from a bare, unverified handshake
-        assert result.tls.version in ("TLSv1.2", "TLSv1.3")
-        assert result.tls.expires is not None
-        assert (result.tls.expires < now) is (reason == "expired")
-    else:  # STARTTLS: that would need an XMPP stream, so it is not read
-        assert result.tls.expires is None and result.tls.version is None
+    assert result.tls.version in ("TLSv1.2", "TLSv1.3")
+    assert result.tls.expires is not None
+    assert (result.tls.expires < now) is (reason == "expired")
     assert_json_shape(result)
 
 
@@ -302,9 +301,9 @@ async def test_every_connection_goes_through_the_network_object(server, prosody)
         seen = list(_connects)
     finally:
         _connects = None
-    # One connect per probe, plus the certificate peeks for the two failing direct-TLS
-    # certificates (expired.test; notls.test, whose direct-TLS port shows another host's).
-    assert network.attempts == len(targets) + 2
+    # One connect per probe, plus a certificate peek for each failing certificate: expired.test
+    # on both ports, and notls.test's direct-TLS port (it shows another host's).
+    assert network.attempts == len(targets) + 3
     assert len(seen) == network.attempts
     assert all(address[0] == prosody.host for address in seen)  # type: ignore[index]
 
@@ -337,6 +336,28 @@ async def test_probe_many_reports_each_result_once(server, prosody) -> None:  # 
     assert by_target[("notls.test", False, prosody.notls_port)].condition == "no-tls"
     assert by_target[("open.test", False, targets[-1].port)].condition == "connection-refused"
     assert elapsed < 10
+
+
+async def test_probe_many_reports_each_result_as_it_arrives(server, silent_server) -> None:  # type: ignore[no-untyped-def]
+    """Four silent servers that time out after 3 s and a real one: the real one is reported
+    while the silent ones still wait, and the four waits overlap (probed one after another
+    they would take 12 s)."""
+    silent = [ServerAddress(f"s{i}.test", "127.0.0.1", silent_server.port) for i in range(4)]
+    targets = [*silent, server("open.test")]
+    loop = asyncio.get_running_loop()
+    reported: list[tuple[str, float]] = []
+    started = loop.time()
+    results = await probe_many(targets, DirectNetwork(), concurrency=8, timeout=3,
+                               on_result=lambda r: reported.append((r.domain,
+                                                                    loop.time() - started)))
+    elapsed = loop.time() - started
+    assert [domain for domain, _at in reported][0] == "open.test"
+    first_at = reported[0][1]
+    silent_at = [at for domain, at in reported if domain != "open.test"]
+    assert len(silent_at) == 4 and min(silent_at) >= 2.5  # each waited for its time-out
+    assert first_at < 2.0 < min(silent_at)  # shown long before the others ended
+    assert elapsed < 6.0  # 4 × 3 s one after another would be 12 s
+    assert results[-1].ok and all(r.condition == "timeout" for r in results[:4])
 
 
 # What probing each entry of the tests' providers file must find: TLS failure reason (None when

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
+import re
 from typing import Any
 
 import pytest
@@ -288,6 +290,7 @@ async def test_live_check_of_a_typed_domain(prosody: Any) -> None:
         assert "Live check of open.test" in details
         assert "reachable" in details and "not reachable" not in details
         assert "TLS valid" in details
+        assert re.search(r"certificate valid until \d{4}-\d{2}-\d{2}", details), details
         assert "sign-up advertised: yes" in details
         screen = app.screen
         assert isinstance(screen, ServerScreen)
@@ -302,6 +305,10 @@ async def test_live_check_shows_an_expired_certificate(prosody: Any) -> None:
         details = await live_check(pilot, "expired.test")
         assert "TLS problem" in details
         assert "certificate for expired.test has expired" in details
+        # The date it expired, read from the certificate on the STARTTLS port: in the past.
+        found = re.search(r"certificate expired on (\d{4}-\d{2}-\d{2})", details)
+        assert found is not None, details
+        assert dt.date.fromisoformat(found.group(1)) < dt.date.today()
 
 
 async def test_escape_cancels_a_running_check(silent_server: Any) -> None:

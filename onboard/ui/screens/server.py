@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import ClassVar
@@ -331,6 +332,13 @@ class ServerScreen(WizardScreen[str]):
         tls = (_("TLS valid") + (f" ({result.tls.version})" if result.tls.version else "")
                if result.tls.valid else _("TLS problem: {error}").format(
                    error=result.tls.error or _("none")))
+        expires = result.tls.expires
+        if expires is not None and expires < dt.datetime.now(dt.UTC):
+            tls += " · " + _("certificate expired on {date}").format(
+                date=expires.date().isoformat())
+        elif expires is not None:
+            tls += " · " + _("certificate valid until {date}").format(
+                date=expires.date().isoformat())
         lines.append(f"{reached} · {tls}")
         if result.tls.valid:
             reg = result.registration
