@@ -235,15 +235,20 @@ async def test_the_facts_behind_the_details_are_columns_too() -> None:
         assert table.get_row_at(0)[7:] == ["yes", "2015", "yes", "non-profit", "95 %"]
 
 
+async def open_filters(pilot: Any) -> tuple[ServerScreen, DataTable[str]]:
+    """From the server step's name field: the filters dialog, and its countries table."""
+    screen = await wait_for_screen(pilot, ServerScreen)
+    await pilot.press("tab", "f")
+    dialog = await wait_for_screen(pilot, FiltersScreen)
+    return screen, dialog.query_one("#countries", DataTable)
+
+
 async def test_pick_for_me_keeps_to_the_filters() -> None:
     """Avoiding the only category A server's country leaves nothing to pick: the pick says
     so instead of choosing from the whole list."""
     app = test_app(providers=MIXED, start="server")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await wait_for_screen(pilot, ServerScreen)
-        await pilot.press("tab", "f")
-        dialog = await wait_for_screen(pilot, FiltersScreen)
-        countries = dialog.query_one("#countries", DataTable)
+        screen, countries = await open_filters(pilot)
         countries.focus()
         await pilot.press("down", "space", "space")  # Germany: avoid
         assert countries.get_row_at(1)[2] == "avoid"
@@ -330,10 +335,7 @@ async def test_escape_cancels_a_running_check(silent_server: Any) -> None:
 async def test_filters_dialog_prefers_and_avoids_countries() -> None:
     app = test_app(providers=MIXED, start="server")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await wait_for_screen(pilot, ServerScreen)
-        await pilot.press("tab", "f")
-        dialog = await wait_for_screen(pilot, FiltersScreen)
-        countries = dialog.query_one("#countries", DataTable)
+        screen, countries = await open_filters(pilot)
         assert [countries.get_row_at(i)[0] for i in range(countries.row_count)] == [
             "Austria (AT)", "Germany (DE)", "United States (US)"]
         # Untick "in-app only", prefer the US (Enter once), avoid Austria (Space twice).
