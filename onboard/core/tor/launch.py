@@ -62,7 +62,6 @@ START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 
 
-
 def bootstrap_limits(with_bridges: bool) -> tuple[float, float]:
     """(seconds without progress before giving up, seconds for the whole bootstrap)."""
     if with_bridges:
