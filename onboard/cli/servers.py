@@ -166,12 +166,11 @@ def to_json(listing: ProviderList, shown: list[Provider]) -> dict[str, Any]:
 
 def _organization_cell(value: str) -> str:
     from onboard.core.providers import organization_label
+    from onboard.core.text import inert
 
     label = organization_label(value)
     # Our own descriptions are short; only a value passed through from the list can be long.
-    if label != value or len(label) <= 24:
-        return label
-    return label[:23] + "…"
+    return label if label != value else inert(label, 24)
 
 
 def _row(p: Provider) -> list[str]:

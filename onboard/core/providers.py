@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from onboard.core.errors import onboard_error_in
-from onboard.core.text import one_line
+from onboard.core.text import inert, one_line
 from onboard.core.validation import domain_problem
 from onboard.core.xmpp.forms import safe_web_url
 from onboard.i18n import _, current_language
@@ -466,42 +466,39 @@ def pick_for_me(providers: Iterable[Provider], rng: random.Random | None = None)
     return rng.choice(candidates)
 
 
+def _organization_words(value: str) -> tuple[str, str] | None:
+    """(plain words, a word or two for a table cell) for a known `organization` value."""
+    # Built on each call, so that the strings follow a language switch; each one is written
+    # out in `_()` so that the gettext extraction finds it.
+    words = {
+        "private person": (_("run by a private person"), _("a person")),
+        "commercial person": (_("run by a self-employed person"), _("self-employed")),
+        "company": (_("run by a company"), _("company")),
+        "non-governmental": (_("run by a non-profit organization"), _("non-profit")),
+        "governmental": (_("run by a public authority"), _("authority")),
+        "educational": (_("run by a school or university"), _("education")),
+    }
+    return words.get(value.strip().lower())
+
+
 def organization_label(value: str) -> str:
     """Who runs the server, in plain words, for an XMPP Providers `organization` value.
 
     Unknown values come back unchanged (parsing has already made them one safe line).
     """
-    # Built on each call, so that the strings follow a language switch; each one is written
-    # out in `_()` so that the gettext extraction finds it.
-    labels = {
-        "private person": _("run by a private person"),
-        "commercial person": _("run by a self-employed person"),
-        "company": _("run by a company"),
-        "non-governmental": _("run by a non-profit organization"),
-        "governmental": _("run by a public authority"),
-        "educational": _("run by a school or university"),
-    }
-    key = value.strip().lower()
-    if not key:
+    if not value.strip():
         return _("organization unknown")
-    return labels.get(key, value)
+    words = _organization_words(value)
+    return words[0] if words else value
 
 
 def organization_short(value: str) -> str:
-    """Who runs the server in a word or two, for a table cell ("?" when not known)."""
-    labels = {
-        "private person": _("a person"),
-        "commercial person": _("self-employed"),
-        "company": _("company"),
-        "non-governmental": _("non-profit"),
-        "governmental": _("authority"),
-        "educational": _("education"),
-    }
-    key = value.strip().lower()
-    if not key:
+    """Who runs the server in a word or two, for a table cell ("?" when not known); an
+    unknown value as it is, cut to 16 characters."""
+    if not value.strip():
         return "?"
-    label = labels.get(key, value)
-    return label if len(label) <= 16 else label[:15] + "…"
+    words = _organization_words(value)
+    return words[1] if words else inert(value, 16)
 
 
 def pick_reason() -> str:

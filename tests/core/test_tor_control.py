@@ -308,10 +308,11 @@ def _child_env() -> dict[str, str]:
             "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
 
 
-def check_in_child(where: str) -> str:
-    result = subprocess.run([sys.executable, "-c", _CHECK, where], capture_output=True,
-                            text=True, env=_child_env(), cwd=PROJECT_ROOT, timeout=60,
-                            check=False)
+def check_in_child(where: str, *wrapper: str) -> str:
+    """_CHECK's answer for `where`, run in a new process (behind `wrapper`, if given)."""
+    result = subprocess.run([*wrapper, sys.executable, "-c", _CHECK, where],
+                            capture_output=True, text=True, env=_child_env(),
+                            cwd=PROJECT_ROOT, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -325,13 +326,7 @@ def check_without_file_access(where: str) -> str:
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
     drop = "-dac_override,-dac_read_search"
-    result = subprocess.run(
-        [setpriv, f"--bounding-set={drop}", f"--inh-caps={drop}",
-         sys.executable, "-c", _CHECK, where],
-        capture_output=True, text=True, env=_child_env(), cwd=PROJECT_ROOT, timeout=60,
-        check=False)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    return check_in_child(where, setpriv, f"--bounding-set={drop}", f"--inh-caps={drop}")
 
 
 # --- detect_tor -----------------------------------------------------------------------------

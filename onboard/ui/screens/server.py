@@ -333,12 +333,10 @@ class ServerScreen(WizardScreen[str]):
                if result.tls.valid else _("TLS problem: {error}").format(
                    error=result.tls.error or _("none")))
         expires = result.tls.expires
-        if expires is not None and expires < dt.datetime.now(dt.UTC):
-            tls += " · " + _("certificate expired on {date}").format(
-                date=expires.date().isoformat())
-        elif expires is not None:
-            tls += " · " + _("certificate valid until {date}").format(
-                date=expires.date().isoformat())
+        if expires is not None:
+            dated = (_("certificate expired on {date}") if expires < dt.datetime.now(dt.UTC)
+                     else _("certificate valid until {date}"))
+            tls += " · " + dated.format(date=expires.date().isoformat())
         lines.append(f"{reached} · {tls}")
         if result.tls.valid:
             reg = result.registration

@@ -107,15 +107,17 @@ class TorConnectScreen(WizardScreen["TorRoute | GoTo"]):
         warning = ""
         if status.warning:
             warning = status.warning
-        elif status.seconds_since_progress >= self.slow_after and self.state.tor_bridges:
-            warning = _("This is taking long. Check your internet connection and the "
-                        "computer's clock; if these bridges are blocked too, go back and "
-                        "paste other bridge lines.")
         elif status.seconds_since_progress >= self.slow_after:
-            warning = _("This is taking long. Check your internet connection and the "
-                        "computer's clock; if Tor is blocked where you are, go back and "
-                        "choose bridges.")
+            warning = self._slow_text()
         self.query_one("#tor-warning", Static).update(Content(warning))
+
+    def _slow_text(self) -> str:
+        if self.state.tor_bridges:
+            return _("This is taking long. Check your internet connection and the computer's "
+                     "clock; if these bridges are blocked too, go back and paste other bridge "
+                     "lines.")
+        return _("This is taking long. Check your internet connection and the computer's "
+                 "clock; if Tor is blocked where you are, go back and choose bridges.")
 
     @on(Connected)
     async def _connected(self, message: Connected) -> None:
